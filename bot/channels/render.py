@@ -1,0 +1,140 @@
+"""Turn engine replies into words: catalogs, plural forms, escaping and bidi isolation.
+
+Output is Telegram's HTML subset. Catalog strings may carry <b>/<i> (checked by
+`flows check`); every value inserted into them (survivor text, names, numbers) is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+
+from bot.flow import keys
+from bot.flow.replies import Join, Ltr, Param, Reply, Text
+from bot.i18n.catalog import PLACEHOLDER, Catalogs
+from bot.i18n.codes import canonical, is_rtl
+
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedButton:
+    id: str
+    label: str  # plain text
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    messages: tuple[str, ...]  # HTML, each within the channel's length limit
+    buttons: tuple[RenderedButton, ...]
+    reply: Reply
+
+
+class Renderer:
+    __slots__ = ("_babel", "catalogs")
+
+    def __init__(self, catalogs: Catalogs) -> None:
+        self.catalogs = catalogs
+        self._babel: dict[str, Locale] = {}
+
+    def text(self, t: Text, lang: str | None) -> str:
+        """One catalog message as HTML, with its parameters rendered and escaped."""
+        loc = t.lang or lang
+        template = self.catalogs.text(loc, t.key, t.count)
+        values = {name: self._param(value, loc) for name, value in t.params}
+        out = PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+        return f"<b>{out}</b>" if t.bold else out
+
+    def plain(self, t: Text, lang: str | None) -> str:
+        """Button labels and other places that take no formatting."""
+        return html.unescape(_TAG.sub("", self.text(t, lang)))
+
+    def reply(self, reply: Reply, lang: str | None, limit: int = 4096) -> Rendered:
+        blocks = [self.text(b, lang) for b in reply.body]
+        buttons = []
+        for b in reply.buttons:
+            label = self.plain(b.label, lang)
+            buttons.append(RenderedButton(b.id, f"✓ {label}" if b.selected else label))
+        if reply.exit_button:
+            buttons.append(RenderedButton("_exit", self.plain(Text.of(keys.EXIT), lang)))
+        return Rendered(tuple(pack(blocks, limit)), tuple(buttons), reply)
+
+    def _param(self, value: Param, loc: str | None) -> str:
+        rtl = bool(loc) and is_rtl(loc or "")
+        if isinstance(value, Text):
+            return self.text(value, loc)
+        if isinstance(value, Join):
+            return value.sep.join(self._param(v, loc) for v in value.items)
+        if isinstance(value, Ltr):
+            return f"{LRI}{html.escape(value)}{PDI}" if rtl else html.escape(value)
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, dt.datetime):
+            return html.escape(format_datetime(value, format="medium", locale=self._locale(loc)))
+        if isinstance(value, dt.date):
+            return html.escape(format_date(value, format="long", locale=self._locale(loc)))
+        escaped = html.escape(str(value), quote=False)
+        return f"{FSI}{escaped}{PDI}" if rtl else escaped
+
+    def _locale(self, loc: str | None) -> Locale:
+        code = loc or "en"
+        if code not in self._babel:
+            try:
+                self._babel[code] = Locale.parse(canonical(code), sep="-")
+            except (UnknownLocaleError, ValueError):
+                self._babel[code] = Locale("en")
+        return self._babel[code]
+
+
+def pack(blocks: list[str], limit: int) -> list[str]:
+    """Join blocks into as few messages as fit, splitting only between blocks where possible."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _split(block, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _split(block: str, limit: int) -> list[str]:
+    if len(block) <= limit:
+        return [block]
+    pieces: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        while len(line) > limit:  # a single huge line: cut outside tags and entities
+            cut = _safe_cut(line, limit)
+            pieces.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    cut = limit
+    for m in re.finditer(r"<[^>]*>|&[a-z#0-9]+;", line):
+        if m.start() < cut < m.end():
+            cut = m.start()
+    return max(cut, 1)

@@ -1,0 +1,78 @@
+"""Settings from HELPLINE_* environment variables and an optional .env file.
+
+Everything has a safe embedded default, so `helpline demo` and a first `helpline run` need
+nothing but a token. Secrets are never printed: their reprs are masked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _project_dir(name: str) -> Path:
+    """flows/ and locales/ next to where the bot runs, else next to the source checkout."""
+    here = Path(name)
+    return here if here.is_dir() else ROOT / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HELPLINE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    # Where the data lives
+    data_dir: Path = Path("data")
+    flows_dir: Path = Field(default_factory=lambda: _project_dir("flows"))
+    locales_dir: Path = Field(default_factory=lambda: _project_dir("locales"))
+    database_url: str | None = None  # default: sqlite under data_dir
+    keystore_url: str | None = None  # default: a second sqlite file under data_dir
+    master_key: SecretStr | None = None  # "v2:<base64>,v1:<base64>"; newest first
+    master_key_file: Path | None = None
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path | None = None
+
+    # Retention
+    retention_days: int = Field(30, ge=1, le=3650)
+    idle_hours: int = Field(24, ge=1, le=24 * 30)
+    purge_interval_minutes: int = Field(60, ge=1)
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "0.0.0.0:8080"
+    protect_content: bool = True
+    flood_messages: int = Field(20, ge=1)  # per chat per minute before a polite slow-down
+
+    # Staff handoff
+    staff_chat_id: int | None = None
+    staff_hours: str | None = None  # e.g. "Mon-Fri 09:00-17:00 Asia/Taipei"
+    staff_team_name: str | None = None
+    reannounce_minutes: int = Field(30, ge=1)
+    topic_delete_minutes: int = Field(60, ge=0)
+
+    default_locale: str = "en"
+    log_level: str = "INFO"
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'helpline.db'}"
+
+    @property
+    def resolved_keystore_url(self) -> str:
+        return self.keystore_url or f"sqlite:///{self.data_dir / 'keys.db'}"

@@ -1,0 +1,864 @@
+"""The pure triage engine: `step(state, event, env) -> Outcome(state, replies, effects)`.
+
+No I/O, no clock, no randomness: everything it needs arrives as arguments, so every path of
+the triage runs in microseconds in tests and the same flow serves Telegram and the terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.flow import keys
+from bot.flow.conditions import SKIPPED, holds
+from bot.flow.crisis import CrisisMatcher
+from bot.flow.directory import Audience, Country, Directory, Resource
+from bot.flow.events import (
+    MAX_TEXT,
+    CaseLoaded,
+    Choice,
+    Command,
+    Event,
+    Media,
+    Start,
+    TextIn,
+)
+from bot.flow.model import (
+    Ask,
+    Branch,
+    Condition,
+    End,
+    Flow,
+    Handoff,
+    Input,
+    Option,
+    Results,
+    Say,
+    TextSpec,
+)
+from bot.flow.replies import (
+    Button,
+    Effect,
+    EndHandoff,
+    EraseData,
+    Join,
+    KeepCase,
+    LoadCase,
+    Ltr,
+    Param,
+    QuickExit,
+    RelayToStaff,
+    Reply,
+    StartHandoff,
+    Text,
+)
+from bot.flow.state import Answer, State
+
+CONSENT_VERSION = "keep-v1"
+MAX_HOPS = 200  # a flow edit that loops without a question ends here instead of spinning
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleInfo:
+    code: str
+    native_name: str
+    reviewed: bool = False
+    source: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the store holds for this survivor, for /mydata and /resume."""
+
+    working_expires: dt.datetime | None = None
+    case_expires: dt.datetime | None = None
+    in_handoff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStatus:
+    open_now: bool
+    next_open: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """Facts about the world outside the conversation, given by the host for one step."""
+
+    channel: str = "console"
+    storage: bool = False  # a store exists, so answers can be kept with consent
+    retention_days: int = 30
+    idle_hours: int = 24
+    stored: Stored | None = None
+    staff: StaffStatus | None = None  # None: no staff chat configured
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: State
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...]
+
+
+@dataclass(slots=True)
+class _Turn:
+    state: State
+    env: Env
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+
+COMMANDS = ("start", "restart", "help", "language", "exit", "mydata", "delete", "human", "about",
+            "resume")  # fmt: skip
+
+
+class Engine:
+    """Runs one flow over one resource directory. Thread-safe: it holds no mutable state."""
+
+    __slots__ = ("_country_node", "crisis", "default_lang", "directory", "flow", "locales")
+
+    def __init__(
+        self,
+        flow: Flow,
+        directory: Directory,
+        locales: Sequence[LocaleInfo],
+        crisis: CrisisMatcher,
+        default_lang: str = "en",
+    ) -> None:
+        self.flow = flow
+        self.directory = directory
+        self.locales = tuple(locales)
+        self.crisis = crisis
+        self.default_lang = default_lang
+        self._country_node = next(
+            (nid for nid, n in flow.nodes.items() if isinstance(n, Ask) and n.options_from),
+            None,
+        )
+
+    # ------------------------------------------------------------------ public
+
+    def step(self, state: State | None, event: Event, env: Env | None = None) -> Outcome:
+        t = _Turn(State.from_dict(state.to_dict()) if state else State(), env or Env())
+        if t.state.flow and t.state.flow != self.flow.id:
+            t.state = State()
+        if t.state.node and t.state.node not in self.flow.nodes:
+            self._restart_kindly(t)
+        elif t.state.pending and t.state.resume and t.state.resume not in self.flow.nodes:
+            self._restart_kindly(t)
+        elif isinstance(event, Start):
+            self._on_start(t, event.client_lang)
+        elif isinstance(event, Command):
+            self._on_command(t, event)
+        elif t.state.node is None and t.state.pending is None and t.state.mode != "handoff":
+            self._on_start(t, t.state.lang)  # anything before /start begins the conversation
+        elif isinstance(event, Choice):
+            self._on_choice(t, event)
+        elif isinstance(event, TextIn):
+            self._on_text(t, event)
+        elif isinstance(event, Media):
+            self._on_media(t, event)
+        elif isinstance(event, CaseLoaded):
+            self._on_case_loaded(t, event)
+        return Outcome(t.state, tuple(t.replies), tuple(t.effects))
+
+    def handoff_closed(self, state: State, env: Env | None = None) -> Outcome:
+        """Staff closed the case: a kind goodbye with the survivor's resources."""
+        t = _Turn(State.from_dict(state.to_dict()), env or Env())
+        t.state.mode = "done"
+        t.state.pending = None
+        body = [Text.of(keys.HANDOFF_CLOSED), *self._support_cards(t)]
+        t.replies.append(Reply(tuple(body), (self._restart_button(),), self._token(t), "info", True))
+        return Outcome(t.state, tuple(t.replies), ())
+
+    def facts(self, state: State, env: Env | None = None) -> dict[str, Answer]:
+        e = env or Env()
+        return {
+            **state.answers,
+            "channel": e.channel,
+            "storage": "true" if e.storage else "false",
+            "staff": "true" if e.staff is not None and e.storage else "false",
+            "kept": "true" if state.kept else "false",
+        }
+
+    def audiences(self, state: State) -> tuple[Audience, Audience]:
+        """(age of the person when the images were made, current age of the one asking)."""
+        a = self.flow.audience
+        facts = self.facts(state)
+
+        def pick(minor: Condition | None, adult: Condition | None) -> Audience:
+            if minor is not None and holds(minor, facts):
+                return "minor"
+            if adult is not None and holds(adult, facts):
+                return "adult"
+            return "any"
+
+        return pick(a.images_minor, a.images_adult), pick(a.users_minor, a.users_adult)
+
+    def country_of(self, state: State) -> Country | None:
+        if self._country_node is None:
+            return None
+        value = state.answers.get(self.flow.answer_name(self._country_node))
+        return self.directory.country(value) if isinstance(value, str) else None
+
+    def summary(self, state: State) -> list[tuple[Text, Param]]:
+        """Each answered question with its answer, as shown in /mydata and to staff."""
+        out: list[tuple[Text, Param]] = []
+        for nid in state.asked:
+            node = self.flow.nodes.get(nid)
+            if not isinstance(node, Ask | Input):
+                continue
+            value = state.answers.get(self.flow.answer_name(nid))
+            if value is None:
+                continue
+            label = Text.of(node.summary or self._text_key(node.text, state))
+            out.append((label, self._answer_param(nid, value)))
+        return out
+
+    # ------------------------------------------------------------------ events
+
+    def _on_start(self, t: _Turn, client_lang: str | None) -> None:
+        lang = client_lang if self._supported(client_lang) else None
+        t.state = State(flow=self.flow.id, lang=lang, turn=t.state.turn)
+        if t.state.lang is None:
+            self._prompt_pending(t, "language", resume=self.flow.start)
+        else:
+            self._goto(t, self.flow.start)
+
+    def _restart_kindly(self, t: _Turn) -> None:
+        lang = t.state.lang
+        t.state = State(flow=self.flow.id, lang=lang, turn=t.state.turn)
+        t.replies.append(Reply((Text.of(keys.RESTARTED),)))
+        self._goto(t, self.flow.start)
+
+    def _on_command(self, t: _Turn, ev: Command) -> None:
+        name = ev.name
+        s = t.state
+        if name == "start":
+            if s.mode == "handoff":
+                t.effects.append(EndHandoff())
+            self._on_start(t, None)
+        elif name == "exit":
+            if s.mode == "handoff":
+                t.effects.append(EndHandoff())
+            t.effects.append(QuickExit())
+            t.state = State(flow=self.flow.id, turn=s.turn + 1)
+        elif name == "restart":
+            if s.mode == "handoff":
+                t.effects.append(EndHandoff())
+            t.state = State(flow=self.flow.id, lang=s.lang, lang_chosen=s.lang_chosen, turn=s.turn)
+            self._goto(t, self.flow.start)
+        elif s.lang is None and s.pending == "language":
+            self._prompt_pending(t, "language", resume=s.resume)
+        elif name == "help":
+            self._prompt_pending(t, "help", resume=s.resume if s.pending else s.node)
+        elif name == "language":
+            self._prompt_pending(t, "language", resume=s.resume if s.pending else s.node)
+        elif name == "about":
+            t.replies.append(self._about())
+            self._reprompt(t)
+        elif name == "mydata":
+            t.replies.append(self._mydata(t))
+            self._reprompt(t)
+        elif name == "delete":
+            if not t.env.storage:
+                t.replies.append(Reply((Text.of(keys.DELETE_NOTHING),)))
+                self._reprompt(t)
+            else:
+                self._prompt_pending(t, "delete", resume=s.resume if s.pending else s.node)
+        elif name == "human":
+            if s.mode == "handoff":
+                t.replies.append(Reply((Text.of(keys.HANDOFF_ALREADY),)))
+            else:
+                s.pending = None
+                self._goto(t, self.flow.entry.human or self.flow.start)
+        elif name == "resume":
+            if not t.env.storage:
+                t.replies.append(Reply((Text.of(keys.RESUME_DEMO),)))
+                self._reprompt(t)
+            elif t.env.stored and t.env.stored.case_expires:
+                t.effects.append(LoadCase())
+            else:
+                t.replies.append(Reply((Text.of(keys.RESUME_NONE),)))
+                self._reprompt(t)
+        else:
+            t.replies.append(Reply((Text.of(keys.UNKNOWN_COMMAND),)))
+            self._reprompt(t)
+
+    def _on_choice(self, t: _Turn, ev: Choice) -> None:
+        s = t.state
+        if ev.option == "_exit":  # leaving must work from any message, however old
+            self._on_command(t, Command("exit"))
+            return
+        if s.mode == "handoff" or ev.token != str(s.turn):
+            self._stale(t)
+            return
+        if ev.option == "_restart":
+            self._on_command(t, Command("restart"))
+            return
+        if s.pending:
+            self._on_pending_choice(t, ev.option)
+            return
+        node = self.flow.nodes.get(s.node or "")
+        if isinstance(node, Ask):
+            self._on_answer(t, node, ev.option)
+        elif isinstance(node, Input) and ev.option == "_skip":
+            self._record(t, s.node or "", SKIPPED)
+            self._goto(t, node.next)
+        else:
+            self._stale(t)
+
+    def _on_answer(self, t: _Turn, node: Ask, option_id: str) -> None:
+        s = t.state
+        nid = s.node or ""
+        options = self._options(node, t)
+        if node.multi:
+            if option_id == "_done":
+                picks = [o.id for o in options if o.id in s.picks]
+                s.picks = []
+                self._record(t, nid, picks or SKIPPED)
+                self._after_answer(t, node, None)
+                return
+            if option_id in {o.id for o in options}:
+                s.picks = [p for p in s.picks if p != option_id] if option_id in s.picks else [
+                    *s.picks, option_id]  # fmt: skip
+                t.replies.append(self._question(t, nid, bump=False, replace=True))
+                return
+            self._stale(t)
+            return
+        chosen = next((o for o in options if o.id == option_id), None)
+        if chosen is None:
+            self._stale(t)
+            return
+        self._record(t, nid, chosen.id)
+        self._after_answer(t, node, chosen)
+
+    def _after_answer(self, t: _Turn, node: Ask, chosen: Option | None) -> None:
+        target = (chosen.next if chosen else None) or node.next
+        effect = chosen.effect if chosen else None
+        if effect == "keep_case":
+            if t.env.storage and not t.state.kept:
+                t.state.kept = True
+                t.effects.append(KeepCase(CONSENT_VERSION))
+        elif effect == "restart":
+            self._on_command(t, Command("restart"))
+            return
+        elif effect == "quick_exit":
+            self._on_command(t, Command("exit"))
+            return
+        if chosen is not None and chosen.crisis:
+            self._crisis(t, chosen.crisis, resume=target)
+            return
+        if target is None:
+            self._restart_kindly(t)
+            return
+        self._goto(t, target)
+
+    def _on_text(self, t: _Turn, ev: TextIn) -> None:
+        s = t.state
+        text = _clean(ev.text)
+        kind = self.crisis.match(text) if text else None
+        if s.mode == "handoff":
+            if text:
+                t.effects.append(RelayToStaff(text))
+            if kind:
+                t.replies.append(self._crisis_reply(t, kind, buttons=False))
+            return
+        if kind:
+            self._crisis(t, kind, resume=s.resume if s.pending else s.node)
+            return
+        if not text:
+            t.replies.append(Reply((Text.of(keys.EMPTY),)))
+            self._reprompt(t)
+            return
+        node = self.flow.nodes.get(s.node or "")
+        if isinstance(node, Input) and not s.pending:
+            if len(text) > node.max_length:
+                t.replies.append(Reply((Text.of(keys.TOO_LONG, max=node.max_length),)))
+                self._reprompt(t)
+                return
+            self._record(t, s.node or "", text)
+            self._goto(t, node.next)
+            return
+        number = text.strip().rstrip(".)")
+        if number.isdigit():
+            prompt = self._current_prompt(t)
+            if prompt and 1 <= int(number) <= len(prompt.buttons):
+                self._on_choice(t, Choice(str(s.turn), prompt.buttons[int(number) - 1].id))
+                return
+        offer = ev.detected_lang
+        if (
+            offer and offer != s.lang and self._supported(offer)
+            and offer not in s.declined_langs and not s.pending
+        ):  # fmt: skip
+            self._prompt_pending(t, f"offer_lang:{offer}", resume=s.node)
+            return
+        if isinstance(node, End):
+            t.replies.append(Reply((Text.of(keys.FINISHED),), (self._restart_button(),),
+                                   self._token(t, bump=True)))  # fmt: skip
+            return
+        t.replies.append(Reply((Text.of(keys.CHOOSE),)))
+        self._reprompt(t)
+
+    def _on_media(self, t: _Turn, ev: Media) -> None:
+        if t.state.mode == "handoff":
+            t.replies.append(Reply((Text.of(keys.MEDIA_HANDOFF),)))
+            t.effects.append(RelayToStaff("", withheld=ev.kind))
+            return
+        t.replies.append(Reply((Text.of(keys.MEDIA),)))
+        self._reprompt(t)
+
+    def _on_case_loaded(self, t: _Turn, ev: CaseLoaded) -> None:
+        lang = ev.lang if self._supported(ev.lang) else t.state.lang
+        t.state = State(flow=self.flow.id, lang=lang, turn=t.state.turn, kept=True)
+        for nid in self.flow.questions():
+            name = self.flow.answer_name(nid)
+            if name in ev.answers:
+                t.state.answers[name] = ev.answers[name]
+                t.state.asked.append(nid)
+        results = next((n for n, v in self.flow.nodes.items() if isinstance(v, Results)), None)
+        self._goto(t, results or self.flow.start)
+
+    # ------------------------------------------------------------------ system prompts
+
+    def _prompt_pending(self, t: _Turn, pending: str, resume: str | None) -> None:
+        t.state.pending = pending
+        t.state.resume = resume
+        reply = self._pending_reply(t, bump=True)
+        if reply:
+            t.replies.append(reply)
+
+    def _pending_reply(self, t: _Turn, bump: bool) -> Reply | None:
+        s = t.state
+        p = s.pending or ""
+        token = self._token(t, bump)
+        if p == "language":
+            body = tuple(Text(keys.LANG_PICK, lang=loc.code) for loc in self.locales)
+            buttons = tuple(
+                Button(f"_lang:{loc.code}", Text.of(keys.VERBATIM, text=loc.native_name))
+                for loc in self.locales
+            )
+            return Reply(body, buttons, token, "question", exit_button=True)
+        if p.startswith("offer_lang:"):
+            code = p.split(":", 1)[1]
+            name = self._native(code)
+            return Reply(
+                (Text(keys.LANG_OFFER, (("name", name),), lang=code),),
+                (Button("_yes", Text(keys.LANG_OFFER_YES, (("name", name),), lang=code)),
+                 Button("_no", Text.of(keys.LANG_OFFER_NO))),
+                token, "question", exit_button=True,
+            )  # fmt: skip
+        if p == "help":
+            buttons = [Button("_continue", Text.of(keys.CONTINUE))]
+            if self.flow.entry.human:
+                buttons.append(Button("_human", Text.of(keys.HELP_HUMAN)))
+            buttons.append(Button("_language", Text.of(keys.HELP_LANGUAGE)))
+            return Reply((Text.of(keys.HELP),), tuple(buttons), token, "question", exit_button=True)
+        if p == "delete":
+            return Reply(
+                (Text.of(keys.DELETE_CONFIRM),),
+                (Button("_yes", Text.of(keys.YES_DELETE)), Button("_no", Text.of(keys.NO_KEEP))),
+                token, "question", exit_button=True,
+            )  # fmt: skip
+        if p.startswith("crisis:"):
+            return self._crisis_reply(t, p.split(":", 1)[1], buttons=True, token=token)
+        return None
+
+    def _on_pending_choice(self, t: _Turn, option: str) -> None:
+        s = t.state
+        p = s.pending or ""
+        resume = s.resume
+        interrupting = p == "help" or p.startswith("crisis:")
+        if option == "_continue" and interrupting:
+            self._resume(t, resume)
+        elif option.startswith("_lang:") and p == "language" and self._supported(option[6:]):
+            s.lang, s.lang_chosen = option[6:], True
+            self._resume(t, resume)
+        elif option == "_language" and p == "help":
+            self._prompt_pending(t, "language", resume=resume)
+        elif option == "_human" and interrupting:
+            s.pending = s.resume = None
+            self._goto(t, self.flow.entry.human or self.flow.start)
+        elif p.startswith("offer_lang:") and option in ("_yes", "_no"):
+            code = p.split(":", 1)[1]
+            if option == "_yes":
+                s.lang, s.lang_chosen = code, True
+            else:
+                s.declined_langs.append(code)
+            self._resume(t, resume)
+        elif p == "delete" and option in ("_yes", "_no"):
+            if option == "_yes":
+                if s.mode == "handoff":
+                    t.effects.append(EndHandoff())
+                t.effects.append(EraseData())
+                t.state = State(flow=self.flow.id, lang=s.lang, lang_chosen=s.lang_chosen,
+                                turn=s.turn)  # fmt: skip
+                t.replies.append(Reply((Text.of(keys.DELETE_DONE),), (self._restart_button(),),
+                                       self._token(t, bump=True)))  # fmt: skip
+                t.state.mode = "done"
+            else:
+                t.replies.append(Reply((Text.of(keys.DELETE_CANCELLED),)))
+                self._resume(t, resume)
+        elif p.startswith("crisis:") and option.startswith("_cc:") and self._country_node:
+            code = option[4:]
+            if self.directory.country(code):
+                s.answers[self.flow.answer_name(self._country_node)] = code
+                if self._country_node not in s.asked:
+                    s.asked.append(self._country_node)
+            t.replies.append(self._pending_reply(t, bump=True) or Reply(()))
+        else:
+            self._stale(t)
+
+    def _resume(self, t: _Turn, resume: str | None) -> None:
+        t.state.pending = None
+        t.state.resume = None
+        if t.state.mode == "handoff":
+            return
+        if resume is None:
+            if t.state.mode == "done" or t.state.node is None:
+                self._goto(t, self.flow.start) if t.state.node is None else self._reprompt(t)
+            else:
+                self._reprompt(t)
+            return
+        if resume == t.state.node:
+            self._reprompt(t)
+        else:
+            self._goto(t, resume)
+
+    # ------------------------------------------------------------------ crisis
+
+    def _crisis(self, t: _Turn, kind: str, resume: str | None) -> None:
+        t.state.pending = f"crisis:{kind}"
+        t.state.resume = resume
+        reply = self._pending_reply(t, bump=True)
+        if reply:
+            t.replies.append(reply)
+
+    def _crisis_reply(
+        self, t: _Turn, kind: str, buttons: bool, token: str | None = None
+    ) -> Reply:
+        country = self.country_of(t.state)
+        _, users = self.audiences(t.state)
+        body: list[Text] = [Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)]
+        btns: list[Button] = []
+        if country is not None:
+            if country.emergency:
+                body.append(Text.of(keys.CRISIS_EMERGENCY, country=Text.of(country.name_key),
+                                    number=Ltr(country.emergency.number)))  # fmt: skip
+            lines = [*(country.crisis_minors if users == "minor" else ()), *country.crisis]
+            lines = lines or list(self.directory.global_.crisis)  # no national line on file
+            cards = [self._card(self.directory.resources[r], t.state) for r in dict.fromkeys(lines)]
+            if cards:
+                body.append(Text.of(keys.CRISIS_LINES))
+                body.extend(cards)
+        else:
+            body.append(Text.of(keys.CRISIS_INTERNATIONAL))
+            for c in self.directory.national():
+                if c.emergency:
+                    body.append(Text.of(keys.CRISIS_COUNTRY_LINE, country=Text.of(c.name_key),
+                                        number=Ltr(c.emergency.number)))  # fmt: skip
+                for rid in c.crisis[:1]:
+                    body.append(self._card(self.directory.resources[rid], t.state))
+            body.extend(self._card(self.directory.resources[r], t.state)
+                        for r in self.directory.global_.crisis)  # fmt: skip
+            if buttons and self._country_node:
+                body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
+                btns.extend(Button(f"_cc:{c.option_id}", Text.of(c.name_key))
+                            for c in self.directory.national())  # fmt: skip
+        if buttons:
+            btns.append(Button("_continue", Text.of(keys.CRISIS_CONTINUE)))
+            if t.env.staff is not None and t.env.storage and self.flow.entry.human:
+                btns.append(Button("_human", Text.of(keys.CRISIS_HUMAN)))
+        return Reply(tuple(body), tuple(btns), token if buttons else None, "crisis",
+                     exit_button=buttons)  # fmt: skip
+
+    # ------------------------------------------------------------------ walking the flow
+
+    def _goto(self, t: _Turn, node_id: str) -> None:
+        s = t.state
+        s.pending = None
+        s.resume = None
+        s.mode = "triage" if s.mode != "handoff" else s.mode
+        current: str | None = node_id
+        for _ in range(MAX_HOPS):
+            if current is None or current not in self.flow.nodes:
+                self._restart_kindly(t)
+                return
+            node = self.flow.nodes[current]
+            facts = self.facts(s, t.env)
+            if node.skip_if is not None and holds(node.skip_if, facts):
+                current = self._skip_target(node)
+                continue
+            if current == self._country_node and self.flow.answer_name(current) in s.answers:
+                current = self._skip_target(node)  # given already, from a crisis prompt
+                continue
+            if isinstance(node, Say):
+                body = tuple(self._flow_text(spec, t) for spec in node.text)
+                t.replies.append(Reply(body, kind="info"))
+                current = node.next
+            elif isinstance(node, Branch):
+                current = next((r.next for r in node.routes if holds(r.when, facts)), node.default)
+            elif isinstance(node, Results):
+                t.replies.append(self._results(t, node))
+                current = node.next
+            elif isinstance(node, Handoff):
+                if self._handoff(t):
+                    return
+                current = node.next
+            elif isinstance(node, Ask | Input):
+                s.node = current
+                s.picks = []
+                t.replies.append(self._question(t, current, bump=True))
+                return
+            elif isinstance(node, End):
+                s.node = current
+                s.mode = "done"
+                t.replies.append(Reply((self._flow_text(node.text, t),), (self._restart_button(),),
+                                       self._token(t, bump=True), "info"))  # fmt: skip
+                return
+        self._restart_kindly(t)
+
+    def _skip_target(self, node: object) -> str | None:
+        nxt = getattr(node, "next", None) or getattr(node, "default", None)
+        if nxt is None and isinstance(node, Ask):
+            nxt = next((o.next for o in node.options if o.next), None)
+        return nxt  # type: ignore[no-any-return]
+
+    def _record(self, t: _Turn, node_id: str, value: Answer) -> None:
+        t.state.answers[self.flow.answer_name(node_id)] = value
+        if node_id not in t.state.asked:
+            t.state.asked.append(node_id)
+
+    def _reprompt(self, t: _Turn) -> None:
+        s = t.state
+        if s.pending:
+            reply = self._pending_reply(t, bump=True)
+            if reply:
+                t.replies.append(reply)
+        elif s.mode == "handoff":
+            return
+        elif s.node and s.node in self.flow.nodes:
+            node = self.flow.nodes[s.node]
+            if isinstance(node, End):
+                t.replies.append(Reply((Text.of(keys.FINISHED),), (self._restart_button(),),
+                                       self._token(t, bump=True)))  # fmt: skip
+            else:
+                t.replies.append(self._question(t, s.node, bump=True))
+        else:
+            self._goto(t, self.flow.start)
+
+    def _current_prompt(self, t: _Turn) -> Reply | None:
+        """The prompt the survivor is looking at, rebuilt without changing the state."""
+        probe = _Turn(State.from_dict(t.state.to_dict()), t.env)
+        probe.state.turn -= 1
+        if probe.state.pending:
+            return self._pending_reply(probe, bump=True)
+        if probe.state.node and isinstance(self.flow.nodes.get(probe.state.node), Ask):
+            return self._question(probe, probe.state.node, bump=True)
+        return None
+
+    def _stale(self, t: _Turn) -> None:
+        if t.state.mode == "handoff":
+            return
+        t.replies.append(Reply((Text.of(keys.STALE),)))
+        self._reprompt(t)
+
+    def _token(self, t: _Turn, bump: bool = False) -> str:
+        if bump:
+            t.state.turn += 1
+        return str(t.state.turn)
+
+    # ------------------------------------------------------------------ building replies
+
+    def _question(self, t: _Turn, node_id: str, bump: bool, replace: bool = False) -> Reply:
+        node = self.flow.nodes[node_id]
+        assert isinstance(node, Ask | Input)
+        body: list[Text] = []
+        if isinstance(node, Ask) and node.progress:
+            n, total = self._progress(t, node_id)
+            body.append(Text.of(keys.PROGRESS, n=n, total=total))
+        body.append(self._flow_text(node.text, t))
+        buttons: list[Button] = []
+        if isinstance(node, Ask):
+            picks = set(t.state.picks)
+            buttons = [
+                Button(o.id, Text.of(o.label), selected=node.multi and o.id in picks)
+                for o in self._options(node, t)
+            ]
+            if node.multi:
+                buttons.append(Button("_done", Text.of(keys.DONE)))
+        else:
+            buttons = [Button("_skip", Text.of(keys.SKIP))]
+        token = self._token(t, bump)
+        return Reply(tuple(body), tuple(buttons), token, "question", exit_button=True,
+                     expects_text=isinstance(node, Input), replaces_last=replace)  # fmt: skip
+
+    def _options(self, node: Ask, t: _Turn) -> list[Option]:
+        facts = self.facts(t.state, t.env)
+        opts: list[Option] = []
+        if node.options_from == "countries":
+            opts = [Option(id=c.option_id, label=c.name_key) for c in self.directory.national()]
+        return opts + [o for o in node.options if o.show_if is None or holds(o.show_if, facts)]
+
+    def _progress(self, t: _Turn, node_id: str) -> tuple[int, int]:
+        facts = self.facts(t.state, t.env)
+        done = sum(
+            1 for nid in t.state.asked
+            if isinstance(self.flow.nodes.get(nid), Ask) and self.flow.nodes[nid].progress  # type: ignore[union-attr]
+        )  # fmt: skip
+        ahead = 0
+        for nid, node in self.flow.nodes.items():
+            if not isinstance(node, Ask) or not node.progress or nid in t.state.asked:
+                continue
+            if node.skip_if is not None and holds(node.skip_if, facts):
+                continue
+            if self.flow.answer_name(nid) in t.state.answers:
+                continue
+            ahead += 1
+        return done + 1, max(done + ahead, done + 1)
+
+    def _flow_text(self, spec: TextSpec, t: _Turn) -> Text:
+        return Text.of(self._text_key(spec, t.state, t.env), count=t.env.retention_days,
+                       days=t.env.retention_days, hours=t.env.idle_hours)  # fmt: skip
+
+    def _text_key(self, spec: TextSpec, state: State, env: Env | None = None) -> str:
+        if isinstance(spec, str):
+            return spec
+        facts = self.facts(state, env)
+        for variant in spec:
+            if variant.when is None or holds(variant.when, facts):
+                return variant.key
+        return spec[-1].key
+
+    def _results(self, t: _Turn, node: Results) -> Reply:
+        facts = self.facts(t.state, t.env)
+        images, users = self.audiences(t.state)
+        country = self.country_of(t.state)
+        body: list[Text] = [self._flow_text(node.text, t)]
+        shown: set[str] = set()
+        for section in node.sections:
+            if section.when is not None and not holds(section.when, facts):
+                continue
+            chunk: list[Text] = []
+            if section.title:
+                chunk.append(Text.of(section.title, bold=True))
+            chunk.extend(self._flow_text(spec, t) for spec in section.text)
+            if section.resources is not None:
+                sel = section.resources
+                found = [
+                    r for r in self.directory.select(
+                        country=country.option_id if country else None, ids=sel.ids,
+                        tags=sel.tags, not_tags=sel.not_tags, facts=facts, images=images,
+                        users=users, limit=sel.limit + len(shown),
+                    ) if r.id not in shown
+                ][: sel.limit]  # fmt: skip
+                if not found and not section.text:
+                    continue
+                shown.update(r.id for r in found)
+                chunk.extend(self._card(r, t.state) for r in found)
+            body.extend(chunk)
+        return Reply(tuple(body), kind="results", sensitive=True)
+
+    def _card(self, r: Resource, state: State) -> Text:
+        contacts: list[Param] = []
+        for c in r.contacts:
+            kind = "sms_keyword" if c.kind == "sms" and c.keyword else c.kind
+            params: dict[str, Param] = {"value": Ltr(c.value)}
+            if c.keyword:
+                params["keyword"] = Ltr(c.keyword)
+            line: Param = Text.of(keys.CONTACT[kind], **params)
+            if not r.contact_verified(c):
+                line = Join((line, Text.of(keys.CARD_UNVERIFIED)), " ")
+            contacts.append(line)
+        if r.always_open:
+            contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
+        for extra in r.extra:
+            contacts.append(Text.of(extra))
+        chain = [state.lang or self.default_lang, (state.lang or "").split("-")[0], self.default_lang]
+        return Text.of(keys.CARD, name=r.display_name(chain), description=Text.of(r.description_key),
+                       contacts=Join(tuple(contacts)))  # fmt: skip
+
+    def _support_cards(self, t: _Turn) -> list[Text]:
+        country = self.country_of(t.state)
+        images, users = self.audiences(t.state)
+        found = self.directory.select(
+            country=country.option_id if country else None, tags=["support"],
+            images=images, users=users, limit=3, facts=self.facts(t.state, t.env),
+        )  # fmt: skip
+        crisis = [*(country.crisis if country else ()), *self.directory.global_.crisis]
+        ids = dict.fromkeys([*(r.id for r in found), *crisis])
+        return [self._card(self.directory.resources[i], t.state) for i in ids]
+
+    def _handoff(self, t: _Turn) -> bool:
+        """True when the survivor is now waiting for staff; False to show hotlines instead."""
+        if t.env.staff is None or not t.env.storage or not t.state.kept:
+            t.replies.append(Reply((Text.of(keys.HANDOFF_NONE), *self._support_cards(t)),
+                                   kind="info", sensitive=True))  # fmt: skip
+            return False
+        t.state.mode = "handoff"
+        t.state.node = None
+        t.effects.append(StartHandoff())
+        t.replies.append(Reply((Text.of(keys.HANDOFF_CONNECTING),)))
+        return True
+
+    def _mydata(self, t: _Turn) -> Reply:
+        env = t.env
+        if not env.storage:
+            return Reply((Text.of(keys.MYDATA_NONE),))
+        body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
+        items = self.summary(t.state)
+        if items:
+            body.append(Text.of(keys.MYDATA_WORKING, count=env.idle_hours, hours=env.idle_hours))
+            body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
+        else:
+            body.append(Text.of(keys.MYDATA_WORKING_EMPTY, count=env.idle_hours,
+                                hours=env.idle_hours))  # fmt: skip
+        stored = env.stored
+        if stored and stored.case_expires:
+            body.append(Text.of(keys.MYDATA_CASE, date=stored.case_expires.date()))
+        else:
+            body.append(Text.of(keys.MYDATA_NO_CASE))
+        if t.state.mode == "handoff" or (stored and stored.in_handoff):
+            body.append(Text.of(keys.MYDATA_HANDOFF))
+        body.append(Text.of(keys.MYDATA_HOW))
+        return Reply(tuple(body), sensitive=True)
+
+    def _about(self) -> Reply:
+        body: list[Text] = [Text.of(keys.ABOUT)]
+        for loc in self.locales:
+            status = keys.ABOUT_SOURCE if loc.source else (
+                keys.ABOUT_REVIEWED if loc.reviewed else keys.ABOUT_UNREVIEWED)  # fmt: skip
+            body.append(Text.of(keys.ABOUT_LOCALE, name=loc.native_name, code=Ltr(loc.code),
+                                status=Text.of(status)))  # fmt: skip
+        return Reply(tuple(body))
+
+    def _answer_param(self, node_id: str, value: Answer) -> Param:
+        node = self.flow.nodes[node_id]
+        if isinstance(node, Input):
+            return Text.of(keys.SKIP) if value == SKIPPED else str(value)
+        assert isinstance(node, Ask)
+        labels: dict[str, str] = {o.id: o.label for o in node.options}
+        if node.options_from == "countries":
+            labels.update({c.option_id: c.name_key for c in self.directory.national()})
+        values = value if isinstance(value, list) else [value]
+        parts: list[Param] = [
+            Text.of(labels[v]) if v in labels else Text.of(keys.SKIP) for v in values
+        ]
+        return Join(tuple(parts), ", ") if len(parts) != 1 else parts[0]
+
+    def _restart_button(self) -> Button:
+        return Button("_restart", Text.of(keys.RESTART))
+
+    def _supported(self, code: str | None) -> bool:
+        return code is not None and any(loc.code == code for loc in self.locales)
+
+    def _native(self, code: str) -> str:
+        return next((loc.native_name for loc in self.locales if loc.code == code), code)
+
+
+def _clean(text: str) -> str:
+    """Drop control and direction-override characters; cut what no message could hold."""
+    return _CONTROL.sub("", text[:MAX_TEXT]).strip()
+

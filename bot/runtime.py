@@ -1,0 +1,69 @@
+"""Assemble what every channel needs from the data folders, refusing broken data.
+
+The bot will not start on a flow, resource file or catalog that `flows check` rejects: a
+survivor must never meet a raw key, a missing placeholder or a dead end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.channels.render import Renderer
+from bot.config import Settings
+from bot.flow import keys
+from bot.flow.check import Report, check_all
+from bot.flow.crisis import CrisisMatcher
+from bot.flow.directory import Directory
+from bot.flow.engine import Engine, LocaleInfo
+from bot.flow.model import Flow
+from bot.i18n.catalog import Catalogs
+
+
+class DataError(Exception):
+    """The data folders have problems; `report` lists them with file and line."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("\n".join(str(p) for p in report.problems))
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    flow: Flow
+    directory: Directory
+    catalogs: Catalogs
+    engine: Engine
+    renderer: Renderer
+
+
+def flow_path(settings: Settings) -> Path:
+    return settings.flows_dir / "triage.yaml"
+
+
+def load_runtime(settings: Settings) -> Runtime:
+    report, loaded = check_all(flow_path(settings), settings.flows_dir / "resources",
+                               settings.locales_dir)  # fmt: skip
+    if loaded is None or not report.ok:
+        raise DataError(report)
+    catalogs = loaded.catalogs
+    locales = [
+        LocaleInfo(code, catalogs.by_code[code].native_name,
+                   reviewed=catalogs.by_code[code].reviewed.strip().lower() in ("yes", "done"),
+                   source=catalogs.by_code[code].is_source)
+        for code in catalogs.codes
+    ]  # fmt: skip
+    engine = Engine(loaded.flow, loaded.directory, locales, crisis_matcher(catalogs),
+                    default_lang=catalogs.match(settings.default_locale) or "en")  # fmt: skip
+    return Runtime(loaded.flow, loaded.directory, catalogs, engine, Renderer(catalogs))
+
+
+def crisis_matcher(catalogs: Catalogs) -> CrisisMatcher:
+    """Crisis phrases of every locale at once: a survivor may type in any language."""
+    phrases: dict[str, list[str]] = {}
+    for kind, key in keys.CRISIS_WORDS.items():
+        for code in catalogs.codes:
+            text = catalogs.by_code[code].lookup(key, None)
+            if text:
+                phrases.setdefault(kind, []).extend(CrisisMatcher.parse_list(text))
+    return CrisisMatcher(phrases)
