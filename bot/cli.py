@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.channels.console import ConsoleDemo, stdin_lines, wants_color
 from bot.config import Settings
-from bot.flow.check import check_all
+from bot.flow.check import check_all, used_keys
+from bot.i18n import toolkit
+from bot.i18n.catalog import CatalogError, Catalogs
 from bot.runtime import DataError, Runtime, flow_path, load_runtime
 
 
@@ -121,3 +123,95 @@ def flows_check(verbose: bool) -> None:
 def flows_simulate(lang: str | None, script: Path | None) -> None:
     """The terminal demo for reviewers; with --script it replays a saved conversation."""
     _converse(lang, script)
+
+
+@main.group()
+def locales() -> None:
+    """Translations (locales/*.po): coverage, new languages, and round trips with translators."""
+
+
+@locales.command("coverage")
+@click.option("--lang", help="Only this locale, with the list of keys to work on.")
+def locales_coverage(lang: str | None) -> None:
+    """Per locale: translated, missing, fuzzy, outdated and placeholder errors."""
+    settings = _settings()
+    try:
+        catalogs = Catalogs.load(settings.locales_dir)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        fail("cannot read the catalogs", code=1)
+    rows = toolkit.coverage(catalogs)
+    if lang:
+        code = catalogs.match(lang)
+        rows = [r for r in rows if r.code == code]
+        if not rows:
+            fail(f"no locale for '{lang}'")
+    click.echo(f"{'locale':<8} {'translated':>12} {'missing':>8} {'fuzzy':>6} {'outdated':>9} "
+               f"{'placeholders':>13}  native review")  # fmt: skip
+    for r in rows:
+        click.echo(f"{r.code:<8} {r.translated:>5}/{r.total:<6} {len(r.missing):>8} "
+                   f"{len(r.fuzzy):>6} {len(r.outdated):>9} {len(r.placeholder_errors):>13}  "
+                   f"{r.reviewed}")  # fmt: skip
+        if lang:
+            for title, keys in (("missing", r.missing), ("fuzzy", r.fuzzy),
+                                ("outdated", r.outdated), ("placeholders", r.placeholder_errors)):
+                for key in keys:
+                    click.echo(f"  {title}: {key}")
+    incomplete = [r.code for r in rows if not r.complete]
+    if incomplete:
+        fail(f"incomplete: {', '.join(incomplete)}", code=1)
+
+
+@locales.command("new")
+@click.argument("code")
+def locales_new(code: str) -> None:
+    """Start a new locale (e.g. `tl` or `pt-PT`) with every key listed, ready to translate."""
+    try:
+        path = toolkit.new_locale(_settings().locales_dir, code)
+    except toolkit.ToolkitError as exc:
+        fail(str(exc))
+    click.echo(f"created {path}: open it in Poedit or upload it to Weblate")
+
+
+@locales.command("update")
+def locales_update() -> None:
+    """After editing the English (helpline.pot): refresh references and mark changed
+    translations fuzzy in every locale."""
+    settings = _settings()
+    _, loaded = check_all(flow_path(settings), settings.flows_dir / "resources",
+                          settings.locales_dir)  # fmt: skip
+    if loaded is not None:
+        toolkit.extract(settings.locales_dir, used_keys(loaded.flow, loaded.located,
+                                                        loaded.directory))  # fmt: skip
+    for path in sorted(settings.locales_dir.glob("*.po")):
+        added, fuzzy, obsolete = toolkit.update_locale(settings.locales_dir, path.stem)
+        click.echo(f"{path.name}: {added} new, {fuzzy} now fuzzy, {obsolete} obsolete")
+
+
+@locales.command("export")
+@click.option("--lang", required=True, help="Locale to export, e.g. zh-TW.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write here instead of standard output.")
+def locales_export(lang: str, output: Path | None) -> None:
+    """A PO file for translators' tools, merged with the current English."""
+    try:
+        text = toolkit.export_locale(_settings().locales_dir, lang)
+    except toolkit.ToolkitError as exc:
+        fail(str(exc))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@locales.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--lang", help="Locale code, when the file has no Language header.")
+def locales_import(file: Path, lang: str | None) -> None:
+    """Bring a translated PO file back into locales/ (any order or wrapping)."""
+    try:
+        code, target = toolkit.import_locale(_settings().locales_dir, file, lang)
+    except (toolkit.ToolkitError, CatalogError) as exc:
+        fail(str(exc))
+    click.echo(f"imported {code} into {target}; run `helpline flows check` next")

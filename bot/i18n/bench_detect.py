@@ -1,0 +1,94 @@
+"""Benchmark of the language hint: ``python -m bot.i18n.bench_detect [DATA_DIR]``.
+
+Prints accuracy per language on the held-out messages in tests/data/langid (abstaining counts
+as wrong there), the outcome on the hard set (abstaining is fine there), time per call, RSS
+after load and load time. Standard library only, so it runs wherever the bot runs.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "langid"
+SUPPORTED = ("en", "zh-TW", "es", "fr", "ar", "pt-BR", "vi", "ko")
+EXPECTED_FOR = {"zh-Hans": "zh-TW"}  # Simplified Chinese is offered the closest locale
+ROUNDS = 5
+
+
+def rss_mib() -> float:
+    """Current resident set size, from /proc (Linux) or the peak from getrusage elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def main(argv: list[str]) -> int:
+    """Load, score and time the detector; exit 1 if any language is below 95%."""
+    data = Path(argv[0]) if argv else DEFAULT_DATA
+    rss_before = rss_mib()
+    start = time.perf_counter()
+    from bot.i18n.detect import LanguageDetector
+
+    detector = LanguageDetector(SUPPORTED)
+    detector.detect("load the model now please")  # the model loads lazily on first use
+    load_s = time.perf_counter() - start
+    rss_loaded = rss_mib()
+
+    sets = {p.stem: p.read_text("utf-8").splitlines() for p in sorted(data.glob("*.txt"))}
+    hard = [line.split("\t") for line in (data / "hard.tsv").read_text("utf-8").splitlines()]
+    print(f"{'set':<8} {'expect':<6} {'correct':>8} {'wrong':>6} {'abstain':>8} {'accuracy':>9}")
+    ok = True
+    for name, lines in sets.items():
+        expected = EXPECTED_FOR.get(name, name)
+        answers = [detector.detect(t) for t in lines]
+        right = sum(a == expected for a in answers)
+        abstain = sum(a is None for a in answers)
+        ok &= right >= 0.95 * len(lines)
+        print(
+            f"{name:<8} {expected:<6} {right:>4}/{len(lines):<3} {len(lines) - right - abstain:>6}"
+            f" {abstain:>8} {right / len(lines):>9.1%}"
+        )
+        for text, answer in zip(lines, answers, strict=True):
+            if answer != expected:
+                print(f"    miss: {text!r} -> {answer}")
+    answers = [detector.detect(text) for text, _ in hard]
+    wrong = [(t, e, a) for (t, e), a in zip(hard, answers, strict=True) if a not in (None, e)]
+    print(
+        f"hard     {len(hard)} cases: {sum(a is not None for a in answers) - len(wrong)} right,"
+        f" {sum(a is None for a in answers)} abstained, {len(wrong)} wrong"
+    )
+    for text, expected, answer in wrong:
+        print(f"    wrong: {text!r} -> {answer} (acceptable: {expected})")
+
+    texts = [t for lines in sets.values() for t in lines] + [t for t, _ in hard]
+    micros: list[float] = []
+    for _ in range(ROUNDS):
+        for text in texts:
+            t0 = time.perf_counter_ns()
+            detector.detect(text)
+            micros.append((time.perf_counter_ns() - t0) / 1000)
+    micros.sort()
+    p95 = micros[int(0.95 * len(micros))]
+    print(
+        f"time per call: median {statistics.median(micros):.1f} µs, p95 {p95:.1f} µs"
+        f" ({len(micros)} calls)"
+    )
+    print(f"load time (import + first call): {load_s:.3f} s")
+    print(
+        f"RSS: {rss_before:.1f} MiB before import, {rss_loaded:.1f} MiB after load,"
+        f" {rss_mib():.1f} MiB after run"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
