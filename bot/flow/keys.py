@@ -76,6 +76,21 @@ HANDOFF_CONNECTING = "handoff.connecting"
 HANDOFF_CLOSED = "handoff.closed"
 HANDOFF_ALREADY = "handoff.already"
 
+# Used by the channels rather than the engine.
+SLOW_DOWN = "notice.slow_down"
+UNAVAILABLE = "notice.unavailable"
+GROUP = "notice.group"
+EDITED = "notice.edited"
+COMMAND_MENU = {name: f"cmd.{name}" for name in (
+    "start", "restart", "help", "language", "mydata", "delete", "human", "resume", "about", "exit")}
+HANDOFF_QUEUED = "handoff.queued"  # {ahead}
+HANDOFF_QUEUED_FIRST = "handoff.queued_first"
+HANDOFF_OFFLINE = "handoff.offline"  # {when}
+HANDOFF_JOINED = "handoff.joined"
+HANDOFF_FROM_TEAM = "handoff.from_team"  # {team} {text}
+HANDOFF_ENDED = "handoff.ended"
+HANDOFF_TEAM_NAME = "handoff.team_name"
+
 ALL: frozenset[str] = frozenset(
     v if isinstance(v, str) else w
     for k, v in dict(globals()).items()
