@@ -17,6 +17,7 @@ from bot.flow.check import check_all, used_keys
 from bot.i18n import toolkit
 from bot.i18n.catalog import CatalogError, Catalogs
 from bot.runtime import DataError, Runtime, flow_path, load_runtime
+from bot.store.commands import db, keys, purge
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -215,3 +216,8 @@ def locales_import(file: Path, lang: str | None) -> None:
     except (toolkit.ToolkitError, CatalogError) as exc:
         fail(str(exc))
     click.echo(f"imported {code} into {target}; run `helpline flows check` next")
+
+
+main.add_command(db)
+main.add_command(keys)
+main.add_command(purge)

@@ -1,0 +1,174 @@
+"""The key store: wrapped data keys in their own database.
+
+Kept apart from the main database so that a backup of the main database holds ciphertext
+only, and deleting a data key here (crypto-shredding) makes every copy of its data
+unreadable. Rotation re-wraps data keys under the newest master key, batch by batch, each
+batch committed on its own: an interrupted rotation resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from bot.store.crypto import MasterKeys, new_data_key
+from bot.store.engines import unavailable
+from bot.store.errors import DecryptionError, StoreConfigError
+from bot.store.tables import DataKey, KeyStoreMeta
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RotateReport:
+    rewrapped: int
+    newest: int
+    remaining: dict[int, int]  # versions other than the newest still in use -> key count
+
+
+class KeyStore:
+    __slots__ = ("_clock", "_engine", "_master")
+
+    def __init__(self, engine: AsyncEngine, master: MasterKeys, clock: Callable[[], dt.datetime]):
+        self._engine = engine
+        self._master = master
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"KeyStore({self._master!r})"
+
+    async def meta(self) -> dict[str, str]:
+        with unavailable():
+            async with self._engine.begin() as conn:
+                rows = (await conn.execute(select(KeyStoreMeta.name, KeyStoreMeta.value))).all()
+        return {name: value for name, value in rows}
+
+    async def versions_in_use(self) -> dict[int, int]:
+        with unavailable():
+            async with self._engine.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        select(DataKey.kek_version, func.count()).group_by(
+                            col(DataKey.kek_version)
+                        )
+                    )
+                ).all()
+        return {int(v): int(n) for v, n in rows}
+
+    async def check_master(self, store_id: str) -> None:
+        """Refuse a master key that is not the one the stored data keys were wrapped with."""
+        meta = await self.meta()
+        in_use = await self.versions_in_use()
+        missing = sorted(v for v in in_use if not self._master.has(v))
+        wrong = [
+            v
+            for v in self._master.versions
+            if f"kek:v{v}" in meta and not self._master.verify(v, meta[f"kek:v{v}"])
+        ]
+        if wrong:
+            names = ", ".join(f"v{v}" for v in wrong)
+            raise StoreConfigError(
+                f"the master key {names} is not the key this data was written with; refusing "
+                "to start (check HELPLINE_MASTER_KEY or HELPLINE_MASTER_KEY_FILE)"
+            )
+        if missing:
+            names = ", ".join(f"v{v}" for v in missing)
+            raise StoreConfigError(
+                f"stored data needs master key {names}, which is not configured; add it back "
+                "to HELPLINE_MASTER_KEY (or the key file) and run `helpline keys rotate` "
+                "before removing it"
+            )
+        new = {f"kek:v{v}": self._master.check_value(v) for v in self._master.versions
+               if f"kek:v{v}" not in meta}  # fmt: skip
+        if meta.get("store_id") != store_id:
+            new["store_id"] = store_id
+        if new:
+            with unavailable():
+                async with self._engine.begin() as conn:
+                    for name, value in new.items():
+                        await conn.execute(
+                            delete(KeyStoreMeta).where(col(KeyStoreMeta.name) == name)
+                        )
+                        await conn.execute(insert(KeyStoreMeta).values(name=name, value=value))
+
+    async def create(self) -> tuple[str, bytes]:
+        """A fresh data key, stored wrapped; returns (key_id, key)."""
+        key_id = secrets.token_hex(16)
+        data_key = new_data_key()
+        version, wrapped = self._master.wrap(key_id, data_key)
+        with unavailable():
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(DataKey).values(
+                        id=key_id, kek_version=version, wrapped=wrapped, created_at=self._clock()
+                    )
+                )
+        return key_id, data_key
+
+    async def get(self, key_id: str) -> bytes:
+        """The data key, or DecryptionError when it was shredded or does not unwrap."""
+        return (await self.get_many([key_id]))[key_id]
+
+    async def get_many(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        with unavailable():
+            async with self._engine.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        select(DataKey.id, DataKey.kek_version, DataKey.wrapped).where(
+                            col(DataKey.id).in_(list(key_ids))
+                        )
+                    )
+                ).all()
+        found = {kid: self._master.unwrap(kid, version, wrapped) for kid, version, wrapped in rows}
+        if len(found) != len(set(key_ids)):
+            raise DecryptionError
+        return found
+
+    async def delete(self, key_ids: Sequence[str]) -> int:
+        if not key_ids:
+            return 0
+        total = 0
+        with unavailable():
+            async with self._engine.begin() as conn:
+                for start in range(0, len(key_ids), BATCH):
+                    chunk = list(key_ids[start : start + BATCH])
+                    result = await conn.execute(delete(DataKey).where(col(DataKey.id).in_(chunk)))
+                    total += result.rowcount or 0
+        return total
+
+    async def rotate(self, batch: int = BATCH, max_batches: int | None = None) -> RotateReport:
+        """Re-wrap data keys under the newest master key; the data rows stay untouched."""
+        newest = self._master.newest
+        done = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            with unavailable():
+                async with self._engine.begin() as conn:
+                    rows = (
+                        await conn.execute(
+                            select(DataKey.id, DataKey.kek_version, DataKey.wrapped)
+                            .where(col(DataKey.kek_version) != newest)
+                            .order_by(col(DataKey.id))
+                            .limit(batch)
+                        )
+                    ).all()
+                    for key_id, version, wrapped in rows:
+                        data_key = self._master.unwrap(key_id, version, wrapped)
+                        new_version, rewrapped = self._master.wrap(key_id, data_key)
+                        await conn.execute(
+                            update(DataKey)
+                            .where(col(DataKey.id) == key_id, col(DataKey.kek_version) == version)
+                            .values(kek_version=new_version, wrapped=rewrapped)
+                        )
+            done += len(rows)
+            batches += 1
+            if len(rows) < batch:
+                break
+        in_use = await self.versions_in_use()
+        return RotateReport(done, newest, {v: n for v, n in in_use.items() if v != newest})
