@@ -37,7 +37,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"HELPLINE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            f"HELPLINE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
         )
         fail(f"configuration error: {problems}")
         raise AssertionError from exc  # fail() exits; this keeps type checkers honest
@@ -49,8 +50,10 @@ def _runtime(settings: Settings) -> Runtime:
     except DataError as exc:
         for problem in exc.report.problems:
             click.echo(str(problem), err=True)
-        fail(f"refusing to start: {len(exc.report.problems)} problem(s) in flows/ or locales/ "
-             "(run `helpline flows check`)")  # fmt: skip
+        fail(
+            f"refusing to start: {len(exc.report.problems)} problem(s) in flows/ or locales/ "
+            "(run `helpline flows check`)"
+        )
         raise AssertionError from exc
 
 
@@ -63,8 +66,14 @@ def _converse(lang: str | None, script: Path | None) -> None:
         if chosen is None:
             fail(f"no locale for '{lang}'; shipped: {', '.join(runtime.catalogs.codes)}")
     detector = _detector(runtime.catalogs.codes)
-    demo = ConsoleDemo(runtime.engine, runtime.renderer, sys.stdout, lang=chosen,
-                       color=wants_color(sys.stdout) and script is None, detector=detector)  # fmt: skip
+    demo = ConsoleDemo(
+        runtime.engine,
+        runtime.renderer,
+        sys.stdout,
+        lang=chosen,
+        color=wants_color(sys.stdout) and script is None,
+        detector=detector,
+    )
     if script is not None:
         try:
             lines = script.read_text(encoding="utf-8").splitlines()
@@ -97,17 +106,20 @@ def flows() -> None:
 @flows.command("check")
 @click.option("--verbose", "-v", is_flag=True, help="Also list resources with unverified details.")
 def flows_check(verbose: bool) -> None:
-    """Check flows/, the resource directory and locales/ for every problem a survivor could meet."""
+    """Check flows/, resources and locales/ for every problem a survivor could meet."""
     settings = _settings()
     started = time.perf_counter()
-    report, _ = check_all(flow_path(settings), settings.flows_dir / "resources",
-                          settings.locales_dir)  # fmt: skip
+    report, _ = check_all(
+        flow_path(settings), settings.flows_dir / "resources", settings.locales_dir
+    )
     elapsed = time.perf_counter() - started
     for problem in report.problems:
         click.echo(str(problem))
-    summary = (f"{report.nodes} nodes, {report.resources} resources, {report.keys} catalog keys, "
-               f"{len(report.locales)} locales ({', '.join(report.locales)}); "
-               f"checked in {elapsed:.2f} s")  # fmt: skip
+    summary = (
+        f"{report.nodes} nodes, {report.resources} resources, {report.keys} catalog keys, "
+        f"{len(report.locales)} locales ({', '.join(report.locales)}); "
+        f"checked in {elapsed:.2f} s"
+    )
     if report.unverified:
         summary += f"; {len(report.unverified)} resources have details to verify before release"
         if verbose:
@@ -119,8 +131,11 @@ def flows_check(verbose: bool) -> None:
 
 @flows.command("simulate")
 @click.option("--lang", help="Language to review (e.g. zh-TW).")
-@click.option("--script", type=click.Path(path_type=Path, dir_okay=False),
-              help="Replay answers from a file (one per line) and print the transcript.")
+@click.option(
+    "--script",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Replay answers from a file (one per line) and print the transcript.",
+)
 def flows_simulate(lang: str | None, script: Path | None) -> None:
     """The terminal demo for reviewers; with --script it replays a saved conversation."""
     _converse(lang, script)
@@ -148,15 +163,23 @@ def locales_coverage(lang: str | None) -> None:
         rows = [r for r in rows if r.code == code]
         if not rows:
             fail(f"no locale for '{lang}'")
-    click.echo(f"{'locale':<8} {'translated':>12} {'missing':>8} {'fuzzy':>6} {'outdated':>9} "
-               f"{'placeholders':>13}  native review")  # fmt: skip
+    click.echo(
+        f"{'locale':<8} {'translated':>12} {'missing':>8} {'fuzzy':>6} {'outdated':>9} "
+        f"{'placeholders':>13}  native review"
+    )
     for r in rows:
-        click.echo(f"{r.code:<8} {r.translated:>5}/{r.total:<6} {len(r.missing):>8} "
-                   f"{len(r.fuzzy):>6} {len(r.outdated):>9} {len(r.placeholder_errors):>13}  "
-                   f"{r.reviewed}")  # fmt: skip
+        click.echo(
+            f"{r.code:<8} {r.translated:>5}/{r.total:<6} {len(r.missing):>8} "
+            f"{len(r.fuzzy):>6} {len(r.outdated):>9} {len(r.placeholder_errors):>13}  "
+            f"{r.reviewed}"
+        )
         if lang:
-            for title, keys in (("missing", r.missing), ("fuzzy", r.fuzzy),
-                                ("outdated", r.outdated), ("placeholders", r.placeholder_errors)):
+            for title, keys in (
+                ("missing", r.missing),
+                ("fuzzy", r.fuzzy),
+                ("outdated", r.outdated),
+                ("placeholders", r.placeholder_errors),
+            ):
                 for key in keys:
                     click.echo(f"  {title}: {key}")
     incomplete = [r.code for r in rows if not r.complete]
@@ -180,11 +203,13 @@ def locales_update() -> None:
     """After editing the English (helpline.pot): refresh references and mark changed
     translations fuzzy in every locale."""
     settings = _settings()
-    _, loaded = check_all(flow_path(settings), settings.flows_dir / "resources",
-                          settings.locales_dir)  # fmt: skip
+    _, loaded = check_all(
+        flow_path(settings), settings.flows_dir / "resources", settings.locales_dir
+    )
     if loaded is not None:
-        toolkit.extract(settings.locales_dir, used_keys(loaded.flow, loaded.located,
-                                                        loaded.directory))  # fmt: skip
+        toolkit.extract(
+            settings.locales_dir, used_keys(loaded.flow, loaded.located, loaded.directory)
+        )
     for path in sorted(settings.locales_dir.glob("*.po")):
         added, fuzzy, obsolete = toolkit.update_locale(settings.locales_dir, path.stem)
         click.echo(f"{path.name}: {added} new, {fuzzy} now fuzzy, {obsolete} obsolete")
@@ -192,8 +217,12 @@ def locales_update() -> None:
 
 @locales.command("export")
 @click.option("--lang", required=True, help="Locale to export, e.g. zh-TW.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write here instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
 def locales_export(lang: str, output: Path | None) -> None:
     """A PO file for translators' tools, merged with the current English."""
     try:

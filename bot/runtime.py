@@ -18,6 +18,7 @@ from bot.flow.directory import Directory
 from bot.flow.engine import Engine, LocaleInfo
 from bot.flow.model import Flow
 from bot.i18n.catalog import Catalogs
+from bot.i18n.toolkit import coverage
 
 
 class DataError(Exception):
@@ -42,20 +43,37 @@ def flow_path(settings: Settings) -> Path:
 
 
 def load_runtime(settings: Settings) -> Runtime:
-    report, loaded = check_all(flow_path(settings), settings.flows_dir / "resources",
-                               settings.locales_dir)  # fmt: skip
+    report, loaded = check_all(
+        flow_path(settings), settings.flows_dir / "resources", settings.locales_dir
+    )
     if loaded is None or not report.ok:
         raise DataError(report)
-    catalogs = loaded.catalogs
+    catalogs = offered(loaded.catalogs)
     locales = [
-        LocaleInfo(code, catalogs.by_code[code].native_name,
-                   reviewed=catalogs.by_code[code].reviewed.strip().lower() in ("yes", "done"),
-                   source=catalogs.by_code[code].is_source)
+        LocaleInfo(
+            code,
+            catalogs.by_code[code].native_name,
+            reviewed=catalogs.by_code[code].reviewed.strip().lower() in ("yes", "done"),
+            source=catalogs.by_code[code].is_source,
+        )
         for code in catalogs.codes
-    ]  # fmt: skip
-    engine = Engine(loaded.flow, loaded.directory, locales, crisis_matcher(catalogs),
-                    default_lang=catalogs.match(settings.default_locale) or "en")  # fmt: skip
+    ]
+    engine = Engine(
+        loaded.flow,
+        loaded.directory,
+        locales,
+        crisis_matcher(catalogs),
+        default_lang=catalogs.match(settings.default_locale) or "en",
+    )
     return Runtime(loaded.flow, loaded.directory, catalogs, engine, Renderer(catalogs))
+
+
+def offered(catalogs: Catalogs) -> Catalogs:
+    """Only complete translations are offered to survivors; others are work in progress."""
+    unfinished = {
+        c.code for c in coverage(catalogs) if c.missing or c.fuzzy or c.placeholder_errors
+    }
+    return Catalogs([catalogs.by_code[c] for c in catalogs.codes if c not in unfinished])
 
 
 def crisis_matcher(catalogs: Catalogs) -> CrisisMatcher:

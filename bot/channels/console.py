@@ -129,8 +129,13 @@ class ConsoleDemo:
             return text
         lead = re.match(r"\s*(?:[•\-*]\s+)?", visible)
         indent = " " * (hang or (len(lead.group(0)) if lead else 0))
-        return textwrap.fill(text, self.width, subsequent_indent=indent, break_on_hyphens=False,
-                             break_long_words=False)
+        return textwrap.fill(
+            text,
+            self.width,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
 
     def _paint(self, text: str, code: str) -> str:
         return f"{code}{text}{RESET}" if self.color else text

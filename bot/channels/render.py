@@ -16,7 +16,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.flow import keys
 from bot.flow.replies import Join, Ltr, Param, Reply, Text
-from bot.i18n.catalog import PLACEHOLDER, Catalogs
+from bot.i18n.catalog import PLACEHOLDER, Catalogs, placeholders
 from bot.i18n.codes import canonical, is_rtl
 
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
@@ -46,10 +46,20 @@ class Renderer:
     def text(self, t: Text, lang: str | None) -> str:
         """One catalog message as HTML, with its parameters rendered and escaped."""
         loc = t.lang or lang
-        template = self.catalogs.text(loc, t.key, t.count)
+        template = self.catalogs.text(loc, t.key, self._count(t))
         values = {name: self._param(value, loc) for name, value in t.params}
         out = PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
         return f"<b>{out}</b>" if t.bold else out
+
+    def _count(self, t: Text) -> int | None:
+        """The plural count: given, or the number the English plural form counts."""
+        if t.count is not None:
+            return t.count
+        source = self.catalogs.source().messages.get(t.key)
+        if source is None or not source.source_plural:
+            return None
+        counted = placeholders(source.source_plural)
+        return next((v for k, v in t.params if k in counted and isinstance(v, int)), None)
 
     def plain(self, t: Text, lang: str | None) -> str:
         """Button labels and other places that take no formatting."""

@@ -36,7 +36,11 @@ class Problem:
     def __str__(self) -> str:
         if not self.file:
             return self.message
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.file}: {self.message}"
+        )
 
 
 @dataclass(slots=True)
@@ -62,7 +66,9 @@ class Loaded:
     catalogs: Catalogs
 
 
-def check_all(flow_path: Path, resources_dir: Path, locales_dir: Path) -> tuple[Report, Loaded | None]:
+def check_all(
+    flow_path: Path, resources_dir: Path, locales_dir: Path
+) -> tuple[Report, Loaded | None]:
     report = Report()
     flow = located = directory = catalogs = None
     try:
@@ -88,9 +94,10 @@ def check_all(flow_path: Path, resources_dir: Path, locales_dir: Path) -> tuple[
     report.keys = len(catalogs.source().messages)
     report.locales = list(catalogs.codes)
     report.unverified = sorted(
-        r.id for r in directory.resources.values()
+        r.id
+        for r in directory.resources.values()
         if not r.verified or any(c.verified is False for c in r.contacts)
-    )  # fmt: skip
+    )
     report.problems.extend(graph_problems(flow, located))
     report.problems.extend(resource_problems(flow, located, directory))
     used = dict(used_keys(flow, located, directory))
@@ -128,10 +135,11 @@ def graph_problems(flow: Flow, located: Located) -> Iterator[Problem]:
 
     # A node is finished when it can reach an end, or a button that restarts or leaves.
     finishing = {
-        nid for nid, n in flow.nodes.items()
-        if isinstance(n, End) or (isinstance(n, Ask) and any(
-            o.effect in ("restart", "quick_exit") for o in n.options))
-    }  # fmt: skip
+        nid
+        for nid, n in flow.nodes.items()
+        if isinstance(n, End)
+        or (isinstance(n, Ask) and any(o.effect in ("restart", "quick_exit") for o in n.options))
+    }
     changed = True
     while changed:
         changed = False
@@ -144,18 +152,25 @@ def graph_problems(flow: Flow, located: Located) -> Iterator[Problem]:
             yield _p(located, ("nodes", nid), f"node '{nid}' is a dead end: no way on to an end")
 
     # Loops that never stop for an answer would spin forever.
-    passive = {nid for nid, n in flow.nodes.items() if isinstance(n, Say | Branch | Results | Handoff)}
+    passive = {
+        nid for nid, n in flow.nodes.items() if isinstance(n, Say | Branch | Results | Handoff)
+    }
     for nid in sorted(passive):
         if _cycles_through(flow, nid, passive):
-            yield _p(located, ("nodes", nid), f"node '{nid}' loops back to itself without a question")
+            yield _p(
+                located, ("nodes", nid), f"node '{nid}' loops back to itself without a question"
+            )
 
     for nid, node in flow.nodes.items():
         if isinstance(node, Ask) and node.progress and not node.multi:
             ids = {o.id for o in node.options}
             if not ids & SKIP_IDS:
-                yield _p(located, ("nodes", nid, "options"),
-                         f"question '{nid}' needs a way not to answer: an option with id "
-                         f"{', '.join(sorted(SKIP_IDS))}")  # fmt: skip
+                yield _p(
+                    located,
+                    ("nodes", nid, "options"),
+                    f"question '{nid}' needs a way not to answer: an option with id "
+                    f"{', '.join(sorted(SKIP_IDS))}",
+                )
 
 
 def _cycles_through(flow: Flow, start: str, passive: set[str]) -> bool:
@@ -262,13 +277,17 @@ def locale_problems(cat: Catalog, source: Catalog) -> Iterator[Problem]:
         if key not in source.messages:
             yield Problem(file, msg.line, f"unknown key '{key}' (not in the English source)")
     for key, src in source.messages.items():
-        msg = cat.messages.get(key)
-        if msg is None:
+        found_msg = cat.messages.get(key)
+        if found_msg is None:
             yield Problem(file, None, f"key '{key}' is missing")
             continue
+        msg = found_msg
         if src.source_plural and len(msg.forms) != cat.nplurals:
-            yield Problem(file, msg.line, f"key '{key}': {len(msg.forms)} plural forms, "
-                                          f"this language needs {cat.nplurals}")  # fmt: skip
+            yield Problem(
+                file,
+                msg.line,
+                f"key '{key}': {len(msg.forms)} plural forms, this language needs {cat.nplurals}",
+            )
         if not msg.usable:
             continue
         wanted = placeholders(src.source) | placeholders(src.source_plural or "")
@@ -276,13 +295,19 @@ def locale_problems(cat: Catalog, source: Catalog) -> Iterator[Problem]:
         for form in msg.forms:
             extra = placeholders(form) - wanted
             if extra:
-                yield Problem(file, msg.line, f"key '{key}': unknown placeholder "
-                                              f"{{{', '.join(sorted(extra))}}}")  # fmt: skip
+                yield Problem(
+                    file,
+                    msg.line,
+                    f"key '{key}': unknown placeholder {{{', '.join(sorted(extra))}}}",
+                )
             found |= placeholders(form)
         lost = wanted - found - ({"count"} if src.source_plural else set())
         if lost:
-            yield Problem(file, msg.line,
-                          f"key '{key}': placeholder {{{', '.join(sorted(lost))}}} is missing")
+            yield Problem(
+                file,
+                msg.line,
+                f"key '{key}': placeholder {{{', '.join(sorted(lost))}}} is missing",
+            )
         yield from _markup_problems(file, msg.line, key, msg.forms, src.forms)
 
 
@@ -294,8 +319,12 @@ def _markup_problems(
         for m in _TAG.finditer(form):
             closing, tag = m.group(1) == "/", m.group(2).lower()
             if tag not in ALLOWED_TAGS:
-                yield Problem(file, line, f"key '{key}': tag <{tag}> is not allowed "
-                                          f"(only {', '.join(sorted(ALLOWED_TAGS))})")  # fmt: skip
+                yield Problem(
+                    file,
+                    line,
+                    f"key '{key}': tag <{tag}> is not allowed "
+                    f"(only {', '.join(sorted(ALLOWED_TAGS))})",
+                )
                 continue
             if not closing:
                 stack.append(tag)
@@ -306,9 +335,10 @@ def _markup_problems(
         stray = re.sub(r"<[^<>]*>|&[a-zA-Z#0-9]+;", "", form)
         if "<" in stray or ">" in stray:
             yield Problem(file, line, f"key '{key}': write < and > as &lt; and &gt;")
-    if source_forms is not None:
-        if _tags(next(iter(source_forms), "")) != _tags(next(iter(forms), "")):
-            yield Problem(file, line, f"key '{key}': formatting tags differ from the English")
+    if source_forms is not None and _tags(next(iter(source_forms), "")) != _tags(
+        next(iter(forms), "")
+    ):
+        yield Problem(file, line, f"key '{key}': formatting tags differ from the English")
 
 
 def _tags(text: str) -> Counter[str]:
@@ -328,8 +358,11 @@ def callback_problems(
         if isinstance(node, Ask):
             for i, opt in enumerate(node.options):
                 if too_long(opt.id):
-                    yield _p(located, ("nodes", nid, "options", i),
-                             f"option id '{opt.id}' is too long for Telegram's 64-byte buttons")
+                    yield _p(
+                        located,
+                        ("nodes", nid, "options", i),
+                        f"option id '{opt.id}' is too long for Telegram's 64-byte buttons",
+                    )
     for c in directory.national():
         if too_long(f"_cc:{c.option_id}"):
             yield Problem(c.file, 1, f"country code '{c.option_id}' too long for a button")
@@ -353,7 +386,9 @@ def _from_text(lines: Iterable[str]) -> list[Problem]:
     out = []
     for text in lines:
         m = re.match(r"^(.*?):(\d+): (.*)$", text)
-        out.append(Problem(m.group(1), int(m.group(2)), m.group(3)) if m else Problem("", None, text))
+        out.append(
+            Problem(m.group(1), int(m.group(2)), m.group(3)) if m else Problem("", None, text)
+        )
     return out
 
 

@@ -47,4 +47,6 @@ class CrisisMatcher:
 
     @staticmethod
     def parse_list(catalog_text: str) -> list[str]:
-        return [line.strip() for line in catalog_text.replace("|", "\n").splitlines() if line.strip()]
+        return [
+            line.strip() for line in catalog_text.replace("|", "\n").splitlines() if line.strip()
+        ]

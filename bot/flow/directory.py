@@ -36,10 +36,21 @@ from bot.flow.yamlsrc import Located, YamlError, load_located
 GLOBAL = "global"
 TAGS = frozenset(
     {
-        "takedown", "hashing", "search", "platform", "legal", "support", "crisis", "minors",
-        "sextortion", "police", "report", "dv", "emergency",
+        "takedown",
+        "hashing",
+        "search",
+        "platform",
+        "legal",
+        "support",
+        "crisis",
+        "minors",
+        "sextortion",
+        "police",
+        "report",
+        "dv",
+        "emergency",
     }
-)  # fmt: skip
+)
 Audience = Literal["minor", "adult", "any"]
 
 
@@ -186,9 +197,11 @@ class Directory:
         else:
             chosen = [r for r in pool if wanted_tags <= set(r.tags) and not unwanted & set(r.tags)]
         return [
-            r for r in chosen
-            if _fits(r, images, users) and (r.show_if is None or conditions.holds(r.show_if, facts or {}))
-        ][:limit]  # fmt: skip
+            r
+            for r in chosen
+            if _fits(r, images, users)
+            and (r.show_if is None or conditions.holds(r.show_if, facts or {}))
+        ][:limit]
 
 
 def _fits(r: Resource, images: Audience, users: Audience) -> bool:
@@ -217,13 +230,17 @@ def load_directory(folder: Path) -> Directory:
         expected = GLOBAL if parsed.country == GLOBAL else parsed.country.lower()
         if path.stem != expected:
             problems.append(
-                YamlError(shown, 1, f"file for country {parsed.country} must be named {expected}.yaml")
+                YamlError(
+                    shown, 1, f"file for country {parsed.country} must be named {expected}.yaml"
+                )
             )
         for i, res in enumerate(parsed.resources):
             if res.id in resources:
                 line = located.line(("resources", i, "id"))
                 problems.append(
-                    YamlError(shown, line, f"resource id '{res.id}' is also used in {origin[res.id]}")
+                    YamlError(
+                        shown, line, f"resource id '{res.id}' is also used in {origin[res.id]}"
+                    )
                 )
             resources[res.id] = res
             origin[res.id] = expected
@@ -232,12 +249,20 @@ def load_directory(folder: Path) -> Directory:
             for j, rid in enumerate(getattr(parsed, field)):
                 if rid not in own:
                     problems.append(
-                        YamlError(shown, located.line((field, j)), f"{field}: no resource '{rid}' in this file")
+                        YamlError(
+                            shown,
+                            located.line((field, j)),
+                            f"{field}: no resource '{rid}' in this file",
+                        )
                     )
         countries[expected] = Country(
-            parsed.country, parsed.emergency, tuple(parsed.crisis), tuple(parsed.crisis_minors),
-            tuple(parsed.resources), shown,
-        )  # fmt: skip
+            parsed.country,
+            parsed.emergency,
+            tuple(parsed.crisis),
+            tuple(parsed.crisis_minors),
+            tuple(parsed.resources),
+            shown,
+        )
     if not files:
         problems.append(YamlError(str(folder), None, "no resource files (*.yaml) found"))
     elif GLOBAL not in countries and not problems:

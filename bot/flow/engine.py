@@ -111,8 +111,18 @@ class _Turn:
     effects: list[Effect] = field(default_factory=list)
 
 
-COMMANDS = ("start", "restart", "help", "language", "exit", "mydata", "delete", "human", "about",
-            "resume")  # fmt: skip
+COMMANDS = (
+    "start",
+    "restart",
+    "help",
+    "language",
+    "exit",
+    "mydata",
+    "delete",
+    "human",
+    "about",
+    "resume",
+)
 
 
 class Engine:
@@ -144,9 +154,9 @@ class Engine:
         t = _Turn(State.from_dict(state.to_dict()) if state else State(), env or Env())
         if t.state.flow and t.state.flow != self.flow.id:
             t.state = State()
-        if t.state.node and t.state.node not in self.flow.nodes:
-            self._restart_kindly(t)
-        elif t.state.pending and t.state.resume and t.state.resume not in self.flow.nodes:
+        if (t.state.node and t.state.node not in self.flow.nodes) or (
+            t.state.pending and t.state.resume and t.state.resume not in self.flow.nodes
+        ):
             self._restart_kindly(t)
         elif isinstance(event, Start):
             self._on_start(t, event.client_lang)
@@ -170,7 +180,9 @@ class Engine:
         t.state.mode = "done"
         t.state.pending = None
         body = [Text.of(keys.HANDOFF_CLOSED), *self._support_cards(t)]
-        t.replies.append(Reply(tuple(body), (self._restart_button(),), self._token(t), "info", True))
+        t.replies.append(
+            Reply(tuple(body), (self._restart_button(),), self._token(t), "info", True)
+        )
         return Outcome(t.state, tuple(t.replies), ())
 
     def facts(self, state: State, env: Env | None = None) -> dict[str, Answer]:
@@ -322,8 +334,11 @@ class Engine:
                 self._after_answer(t, node, None)
                 return
             if option_id in {o.id for o in options}:
-                s.picks = [p for p in s.picks if p != option_id] if option_id in s.picks else [
-                    *s.picks, option_id]  # fmt: skip
+                s.picks = (
+                    [p for p in s.picks if p != option_id]
+                    if option_id in s.picks
+                    else [*s.picks, option_id]
+                )
                 t.replies.append(self._question(t, nid, bump=False, replace=True))
                 return
             self._stale(t)
@@ -390,14 +405,20 @@ class Engine:
                 return
         offer = ev.detected_lang
         if (
-            offer and offer != s.lang and self._supported(offer)
-            and offer not in s.declined_langs and not s.pending
-        ):  # fmt: skip
+            offer
+            and offer != s.lang
+            and self._supported(offer)
+            and offer not in s.declined_langs
+            and not s.pending
+        ):
             self._prompt_pending(t, f"offer_lang:{offer}", resume=s.node)
             return
         if isinstance(node, End):
-            t.replies.append(Reply((Text.of(keys.FINISHED),), (self._restart_button(),),
-                                   self._token(t, bump=True)))  # fmt: skip
+            t.replies.append(
+                Reply(
+                    (Text.of(keys.FINISHED),), (self._restart_button(),), self._token(t, bump=True)
+                )
+            )
             return
         t.replies.append(Reply((Text.of(keys.CHOOSE),)))
         self._reprompt(t)
@@ -446,22 +467,28 @@ class Engine:
             name = self._native(code)
             return Reply(
                 (Text(keys.LANG_OFFER, (("name", name),), lang=code),),
-                (Button("_yes", Text(keys.LANG_OFFER_YES, (("name", name),), lang=code)),
-                 Button("_no", Text.of(keys.LANG_OFFER_NO))),
-                token, "question", exit_button=True,
-            )  # fmt: skip
+                (
+                    Button("_yes", Text(keys.LANG_OFFER_YES, (("name", name),), lang=code)),
+                    Button("_no", Text.of(keys.LANG_OFFER_NO)),
+                ),
+                token,
+                "question",
+                exit_button=True,
+            )
         if p == "help":
-            buttons = [Button("_continue", Text.of(keys.CONTINUE))]
+            menu = [Button("_continue", Text.of(keys.CONTINUE))]
             if self.flow.entry.human:
-                buttons.append(Button("_human", Text.of(keys.HELP_HUMAN)))
-            buttons.append(Button("_language", Text.of(keys.HELP_LANGUAGE)))
-            return Reply((Text.of(keys.HELP),), tuple(buttons), token, "question", exit_button=True)
+                menu.append(Button("_human", Text.of(keys.HELP_HUMAN)))
+            menu.append(Button("_language", Text.of(keys.HELP_LANGUAGE)))
+            return Reply((Text.of(keys.HELP),), tuple(menu), token, "question", exit_button=True)
         if p == "delete":
             return Reply(
                 (Text.of(keys.DELETE_CONFIRM),),
                 (Button("_yes", Text.of(keys.YES_DELETE)), Button("_no", Text.of(keys.NO_KEEP))),
-                token, "question", exit_button=True,
-            )  # fmt: skip
+                token,
+                "question",
+                exit_button=True,
+            )
         if p.startswith("crisis:"):
             return self._crisis_reply(t, p.split(":", 1)[1], buttons=True, token=token)
         return None
@@ -493,10 +520,16 @@ class Engine:
                 if s.mode == "handoff":
                     t.effects.append(EndHandoff())
                 t.effects.append(EraseData())
-                t.state = State(flow=self.flow.id, lang=s.lang, lang_chosen=s.lang_chosen,
-                                turn=s.turn)  # fmt: skip
-                t.replies.append(Reply((Text.of(keys.DELETE_DONE),), (self._restart_button(),),
-                                       self._token(t, bump=True)))  # fmt: skip
+                t.state = State(
+                    flow=self.flow.id, lang=s.lang, lang_chosen=s.lang_chosen, turn=s.turn
+                )
+                t.replies.append(
+                    Reply(
+                        (Text.of(keys.DELETE_DONE),),
+                        (self._restart_button(),),
+                        self._token(t, bump=True),
+                    )
+                )
                 t.state.mode = "done"
             else:
                 t.replies.append(Reply((Text.of(keys.DELETE_CANCELLED),)))
@@ -536,20 +569,27 @@ class Engine:
         if reply:
             t.replies.append(reply)
 
-    def _crisis_reply(
-        self, t: _Turn, kind: str, buttons: bool, token: str | None = None
-    ) -> Reply:
+    def _crisis_reply(self, t: _Turn, kind: str, buttons: bool, token: str | None = None) -> Reply:
         country = self.country_of(t.state)
         _, users = self.audiences(t.state)
-        body: list[Text] = [Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)]
+        body: list[Text] = [
+            Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)
+        ]
         btns: list[Button] = []
         if country is not None:
             if country.emergency:
-                body.append(Text.of(keys.CRISIS_EMERGENCY, country=Text.of(country.name_key),
-                                    number=Ltr(country.emergency.number)))  # fmt: skip
+                body.append(
+                    Text.of(
+                        keys.CRISIS_EMERGENCY,
+                        country=Text.of(country.name_key),
+                        number=Ltr(country.emergency.number),
+                    )
+                )
             lines = [*(country.crisis_minors if users == "minor" else ()), *country.crisis]
             lines = lines or list(self.directory.global_.crisis)  # no national line on file
-            cards = [self._card(self.directory.resources[r], t.state) for r in dict.fromkeys(lines)]
+            cards = [
+                self._card(self.directory.resources[r], t.state) for r in dict.fromkeys(lines)
+            ]
             if cards:
                 body.append(Text.of(keys.CRISIS_LINES))
                 body.extend(cards)
@@ -557,22 +597,32 @@ class Engine:
             body.append(Text.of(keys.CRISIS_INTERNATIONAL))
             for c in self.directory.national():
                 if c.emergency:
-                    body.append(Text.of(keys.CRISIS_COUNTRY_LINE, country=Text.of(c.name_key),
-                                        number=Ltr(c.emergency.number)))  # fmt: skip
+                    body.append(
+                        Text.of(
+                            keys.CRISIS_COUNTRY_LINE,
+                            country=Text.of(c.name_key),
+                            number=Ltr(c.emergency.number),
+                        )
+                    )
                 for rid in c.crisis[:1]:
                     body.append(self._card(self.directory.resources[rid], t.state))
-            body.extend(self._card(self.directory.resources[r], t.state)
-                        for r in self.directory.global_.crisis)  # fmt: skip
+            body.extend(
+                self._card(self.directory.resources[r], t.state)
+                for r in self.directory.global_.crisis
+            )
             if buttons and self._country_node:
                 body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
-                btns.extend(Button(f"_cc:{c.option_id}", Text.of(c.name_key))
-                            for c in self.directory.national())  # fmt: skip
+                btns.extend(
+                    Button(f"_cc:{c.option_id}", Text.of(c.name_key))
+                    for c in self.directory.national()
+                )
         if buttons:
             btns.append(Button("_continue", Text.of(keys.CRISIS_CONTINUE)))
             if t.env.staff is not None and t.env.storage and self.flow.entry.human:
                 btns.append(Button("_human", Text.of(keys.CRISIS_HUMAN)))
-        return Reply(tuple(body), tuple(btns), token if buttons else None, "crisis",
-                     exit_button=buttons)  # fmt: skip
+        return Reply(
+            tuple(body), tuple(btns), token if buttons else None, "crisis", exit_button=buttons
+        )
 
     # ------------------------------------------------------------------ walking the flow
 
@@ -615,16 +665,22 @@ class Engine:
             elif isinstance(node, End):
                 s.node = current
                 s.mode = "done"
-                t.replies.append(Reply((self._flow_text(node.text, t),), (self._restart_button(),),
-                                       self._token(t, bump=True), "info"))  # fmt: skip
+                t.replies.append(
+                    Reply(
+                        (self._flow_text(node.text, t),),
+                        (self._restart_button(),),
+                        self._token(t, bump=True),
+                        "info",
+                    )
+                )
                 return
         self._restart_kindly(t)
 
     def _skip_target(self, node: object) -> str | None:
-        nxt = getattr(node, "next", None) or getattr(node, "default", None)
+        nxt: str | None = getattr(node, "next", None) or getattr(node, "default", None)
         if nxt is None and isinstance(node, Ask):
             nxt = next((o.next for o in node.options if o.next), None)
-        return nxt  # type: ignore[no-any-return]
+        return nxt
 
     def _record(self, t: _Turn, node_id: str, value: Answer) -> None:
         t.state.answers[self.flow.answer_name(node_id)] = value
@@ -642,8 +698,13 @@ class Engine:
         elif s.node and s.node in self.flow.nodes:
             node = self.flow.nodes[s.node]
             if isinstance(node, End):
-                t.replies.append(Reply((Text.of(keys.FINISHED),), (self._restart_button(),),
-                                       self._token(t, bump=True)))  # fmt: skip
+                t.replies.append(
+                    Reply(
+                        (Text.of(keys.FINISHED),),
+                        (self._restart_button(),),
+                        self._token(t, bump=True),
+                    )
+                )
             else:
                 t.replies.append(self._question(t, s.node, bump=True))
         else:
@@ -692,8 +753,15 @@ class Engine:
         else:
             buttons = [Button("_skip", Text.of(keys.SKIP))]
         token = self._token(t, bump)
-        return Reply(tuple(body), tuple(buttons), token, "question", exit_button=True,
-                     expects_text=isinstance(node, Input), replaces_last=replace)  # fmt: skip
+        return Reply(
+            tuple(body),
+            tuple(buttons),
+            token,
+            "question",
+            exit_button=True,
+            expects_text=isinstance(node, Input),
+            replaces_last=replace,
+        )
 
     def _options(self, node: Ask, t: _Turn) -> list[Option]:
         facts = self.facts(t.state, t.env)
@@ -704,10 +772,10 @@ class Engine:
 
     def _progress(self, t: _Turn, node_id: str) -> tuple[int, int]:
         facts = self.facts(t.state, t.env)
-        done = sum(
-            1 for nid in t.state.asked
-            if isinstance(self.flow.nodes.get(nid), Ask) and self.flow.nodes[nid].progress  # type: ignore[union-attr]
-        )  # fmt: skip
+        done = 0
+        for nid in t.state.asked:
+            asked = self.flow.nodes.get(nid)
+            done += isinstance(asked, Ask) and asked.progress
         ahead = 0
         for nid, node in self.flow.nodes.items():
             if not isinstance(node, Ask) or not node.progress or nid in t.state.asked:
@@ -720,8 +788,9 @@ class Engine:
         return done + 1, max(done + ahead, done + 1)
 
     def _flow_text(self, spec: TextSpec, t: _Turn) -> Text:
-        return Text.of(self._text_key(spec, t.state, t.env), count=t.env.retention_days,
-                       days=t.env.retention_days, hours=t.env.idle_hours)  # fmt: skip
+        return Text.of(
+            self._text_key(spec, t.state, t.env), days=t.env.retention_days, hours=t.env.idle_hours
+        )
 
     def _text_key(self, spec: TextSpec, state: State, env: Env | None = None) -> str:
         if isinstance(spec, str):
@@ -748,12 +817,19 @@ class Engine:
             if section.resources is not None:
                 sel = section.resources
                 found = [
-                    r for r in self.directory.select(
-                        country=country.option_id if country else None, ids=sel.ids,
-                        tags=sel.tags, not_tags=sel.not_tags, facts=facts, images=images,
-                        users=users, limit=sel.limit + len(shown),
-                    ) if r.id not in shown
-                ][: sel.limit]  # fmt: skip
+                    r
+                    for r in self.directory.select(
+                        country=country.option_id if country else None,
+                        ids=sel.ids,
+                        tags=sel.tags,
+                        not_tags=sel.not_tags,
+                        facts=facts,
+                        images=images,
+                        users=users,
+                        limit=sel.limit + len(shown),
+                    )
+                    if r.id not in shown
+                ][: sel.limit]
                 if not found and not section.text:
                     continue
                 shown.update(r.id for r in found)
@@ -765,10 +841,10 @@ class Engine:
         contacts: list[Param] = []
         for c in r.contacts:
             kind = "sms_keyword" if c.kind == "sms" and c.keyword else c.kind
-            params: dict[str, Param] = {"value": Ltr(c.value)}
+            params: tuple[tuple[str, Param], ...] = (("value", Ltr(c.value)),)
             if c.keyword:
-                params["keyword"] = Ltr(c.keyword)
-            line: Param = Text.of(keys.CONTACT[kind], **params)
+                params = (("keyword", Ltr(c.keyword)), *params)
+            line: Param = Text(keys.CONTACT[kind], params)
             if not r.contact_verified(c):
                 line = Join((line, Text.of(keys.CARD_UNVERIFIED)), " ")
             contacts.append(line)
@@ -776,17 +852,29 @@ class Engine:
             contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
         for extra in r.extra:
             contacts.append(Text.of(extra))
-        chain = [state.lang or self.default_lang, (state.lang or "").split("-")[0], self.default_lang]
-        return Text.of(keys.CARD, name=r.display_name(chain), description=Text.of(r.description_key),
-                       contacts=Join(tuple(contacts)))  # fmt: skip
+        chain = [
+            state.lang or self.default_lang,
+            (state.lang or "").split("-")[0],
+            self.default_lang,
+        ]
+        return Text.of(
+            keys.CARD,
+            name=r.display_name(chain),
+            description=Text.of(r.description_key),
+            contacts=Join(tuple(contacts)),
+        )
 
     def _support_cards(self, t: _Turn) -> list[Text]:
         country = self.country_of(t.state)
         images, users = self.audiences(t.state)
         found = self.directory.select(
-            country=country.option_id if country else None, tags=["support"],
-            images=images, users=users, limit=3, facts=self.facts(t.state, t.env),
-        )  # fmt: skip
+            country=country.option_id if country else None,
+            tags=["support"],
+            images=images,
+            users=users,
+            limit=3,
+            facts=self.facts(t.state, t.env),
+        )
         crisis = [*(country.crisis if country else ()), *self.directory.global_.crisis]
         ids = dict.fromkeys([*(r.id for r in found), *crisis])
         return [self._card(self.directory.resources[i], t.state) for i in ids]
@@ -794,8 +882,13 @@ class Engine:
     def _handoff(self, t: _Turn) -> bool:
         """True when the survivor is now waiting for staff; False to show hotlines instead."""
         if t.env.staff is None or not t.env.storage or not t.state.kept:
-            t.replies.append(Reply((Text.of(keys.HANDOFF_NONE), *self._support_cards(t)),
-                                   kind="info", sensitive=True))  # fmt: skip
+            t.replies.append(
+                Reply(
+                    (Text.of(keys.HANDOFF_NONE), *self._support_cards(t)),
+                    kind="info",
+                    sensitive=True,
+                )
+            )
             return False
         t.state.mode = "handoff"
         t.state.node = None
@@ -810,11 +903,10 @@ class Engine:
         body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
         items = self.summary(t.state)
         if items:
-            body.append(Text.of(keys.MYDATA_WORKING, count=env.idle_hours, hours=env.idle_hours))
+            body.append(Text.of(keys.MYDATA_WORKING, hours=env.idle_hours))
             body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
         else:
-            body.append(Text.of(keys.MYDATA_WORKING_EMPTY, count=env.idle_hours,
-                                hours=env.idle_hours))  # fmt: skip
+            body.append(Text.of(keys.MYDATA_WORKING_EMPTY, hours=env.idle_hours))
         stored = env.stored
         if stored and stored.case_expires:
             body.append(Text.of(keys.MYDATA_CASE, date=stored.case_expires.date()))
@@ -828,10 +920,19 @@ class Engine:
     def _about(self) -> Reply:
         body: list[Text] = [Text.of(keys.ABOUT)]
         for loc in self.locales:
-            status = keys.ABOUT_SOURCE if loc.source else (
-                keys.ABOUT_REVIEWED if loc.reviewed else keys.ABOUT_UNREVIEWED)  # fmt: skip
-            body.append(Text.of(keys.ABOUT_LOCALE, name=loc.native_name, code=Ltr(loc.code),
-                                status=Text.of(status)))  # fmt: skip
+            status = (
+                keys.ABOUT_SOURCE
+                if loc.source
+                else (keys.ABOUT_REVIEWED if loc.reviewed else keys.ABOUT_UNREVIEWED)
+            )
+            body.append(
+                Text.of(
+                    keys.ABOUT_LOCALE,
+                    name=loc.native_name,
+                    code=Ltr(loc.code),
+                    status=Text.of(status),
+                )
+            )
         return Reply(tuple(body))
 
     def _answer_param(self, node_id: str, value: Answer) -> Param:
@@ -861,4 +962,3 @@ class Engine:
 def _clean(text: str) -> str:
     """Drop control and direction-override characters; cut what no message could hold."""
     return _CONTROL.sub("", text[:MAX_TEXT]).strip()
-

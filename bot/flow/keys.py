@@ -81,8 +81,21 @@ SLOW_DOWN = "notice.slow_down"
 UNAVAILABLE = "notice.unavailable"
 GROUP = "notice.group"
 EDITED = "notice.edited"
-COMMAND_MENU = {name: f"cmd.{name}" for name in (
-    "start", "restart", "help", "language", "mydata", "delete", "human", "resume", "about", "exit")}
+COMMAND_MENU = {
+    name: f"cmd.{name}"
+    for name in (
+        "start",
+        "restart",
+        "help",
+        "language",
+        "mydata",
+        "delete",
+        "human",
+        "resume",
+        "about",
+        "exit",
+    )
+}
 HANDOFF_QUEUED = "handoff.queued"  # {ahead}
 HANDOFF_QUEUED_FIRST = "handoff.queued_first"
 HANDOFF_OFFLINE = "handoff.offline"  # {when}

@@ -39,8 +39,11 @@ def _node_problems(located: Located, exc: ValidationError) -> list[YamlError]:
     out = []
     for err, problem in zip(exc.errors(include_input=False), problems, strict=True):
         loc = list(err["loc"])
-        if len(loc) > 2 and loc[0] == "nodes" and loc[2] in {"say", "ask", "input", "route",
-                                                             "results", "handoff", "end"}:
+        if (
+            len(loc) > 2
+            and loc[0] == "nodes"
+            and loc[2] in {"say", "ask", "input", "route", "results", "handoff", "end"}
+        ):
             del loc[2]
             where = ".".join(str(p) for p in loc)
             out.append(YamlError(located.file, located.line(tuple(loc)), f"{where}: {err['msg']}"))
@@ -70,7 +73,9 @@ def reference_problems(flow: Flow, located: Located) -> Iterator[YamlError]:
         if isinstance(node, Branch):
             for i, route in enumerate(node.routes):
                 if route.next not in nodes:
-                    yield bad((*base, "routes", i), f"node '{nid}': route to unknown '{route.next}'")
+                    yield bad(
+                        (*base, "routes", i), f"node '{nid}': route to unknown '{route.next}'"
+                    )
         if isinstance(node, Ask | Input):
             name = flow.answer_name(nid)
             if name in names:
@@ -82,15 +87,24 @@ def reference_problems(flow: Flow, located: Located) -> Iterator[YamlError]:
             seen: set[str] = set()
             for i, opt in enumerate(node.options):
                 if opt.id in seen:
-                    yield bad((*base, "options", i), f"node '{nid}': option id '{opt.id}' repeated")
+                    yield bad(
+                        (*base, "options", i), f"node '{nid}': option id '{opt.id}' repeated"
+                    )
                 seen.add(opt.id)
                 if opt.next is not None and opt.next not in nodes:
-                    yield bad((*base, "options", i, "next"),
-                              f"node '{nid}': option '{opt.id}' goes to unknown '{opt.next}'")
-                if opt.next is None and node.next is None and opt.effect not in (
-                    "restart", "quick_exit"):  # fmt: skip
-                    yield bad((*base, "options", i),
-                              f"node '{nid}': option '{opt.id}' has no next and the node has none")
+                    yield bad(
+                        (*base, "options", i, "next"),
+                        f"node '{nid}': option '{opt.id}' goes to unknown '{opt.next}'",
+                    )
+                if (
+                    opt.next is None
+                    and node.next is None
+                    and opt.effect not in ("restart", "quick_exit")
+                ):
+                    yield bad(
+                        (*base, "options", i),
+                        f"node '{nid}': option '{opt.id}' has no next and the node has none",
+                    )
             if not node.options and not node.options_from:
                 yield bad(base, f"node '{nid}' asks a question without options")
             if node.multi and node.next is None:

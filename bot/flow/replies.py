@@ -36,7 +36,9 @@ class Text:
     lang: str | None = None  # render in this locale whatever the conversation's language
 
     @classmethod
-    def of(cls, key: str, /, count: int | None = None, bold: bool = False, **params: Param) -> Text:
+    def of(
+        cls, key: str, /, count: int | None = None, bold: bool = False, **params: Param
+    ) -> Text:
         return cls(key, tuple(sorted(params.items())), count, bold)
 
 

@@ -65,6 +65,6 @@ def _plausible(f: dataclasses.Field[Any], value: Any) -> bool:
         return isinstance(value, list) and all(isinstance(x, str) for x in value)
     if isinstance(default, dict):
         return isinstance(value, dict) and all(
-            isinstance(k, str) and (isinstance(v, str) or isinstance(v, list)) for k, v in value.items()
+            isinstance(k, str) and isinstance(v, str | list) for k, v in value.items()
         )
     return False

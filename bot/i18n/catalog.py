@@ -132,8 +132,30 @@ class Catalogs:
         return self.source().messages.keys()
 
 
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_LINE = re.compile(rf"^(?:(?:msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+)?{_STRING}$")
+
+
+def syntax_problems(text: str, shown: str) -> list[str]:
+    """Strict line check: polib quietly accepts unterminated or unquoted strings."""
+    problems = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not _LINE.match(line):
+            problems.append(f"{shown}:{number}: not valid PO syntax: {line[:60]}")
+    return problems
+
+
 def read_catalog(path: Path, code: str) -> Catalog:
     shown = _display(path)
+    try:
+        problems = syntax_problems(path.read_text(encoding="utf-8"), shown)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError([f"{shown}: cannot read: {exc}"]) from None
+    if problems:
+        raise CatalogError(problems)
     try:
         po = polib.pofile(str(path), wrapwidth=0)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -149,7 +171,6 @@ def read_catalog(path: Path, code: str) -> Catalog:
         plural=plural,
         nplurals=nplurals,
     )
-    problems: list[str] = []
     for entry in po:
         if entry.obsolete:
             continue
@@ -163,7 +184,7 @@ def read_catalog(path: Path, code: str) -> Catalog:
         if is_template:
             forms = (entry.msgid, entry.msgid_plural) if entry.msgid_plural else (entry.msgid,)
         elif entry.msgid_plural:
-            forms = tuple(entry.msgstr_plural.get(i, "") for i in range(nplurals))
+            forms = tuple(entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural))
         else:
             forms = (entry.msgstr,)
         cat.messages[key] = Message(

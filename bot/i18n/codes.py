@@ -62,7 +62,9 @@ def best_match(code: str | None, supported: Sequence[str]) -> str | None:
     for want in ((script, region), (script, None), (None, region)):
         for s in same:
             _, s_script, s_region = _parts(s)
-            if (want[0] is None or want[0] == s_script) and (want[1] is None or want[1] == s_region):
+            if (want[0] is None or want[0] == s_script) and (
+                want[1] is None or want[1] == s_region
+            ):
                 return s
     bare = [s for s in same if "-" not in s]
     return bare[0] if bare else same[0]
@@ -75,8 +77,9 @@ def fallback_chain(code: str, supported: Sequence[str]) -> list[str]:
     if first:
         chain.append(first)
         lang = _parts(first)[0]
-        chain.extend(s for s in supported if s not in chain and _parts(s)[0] == lang
-                     and "-" not in s)  # fmt: skip
+        chain.extend(
+            s for s in supported if s not in chain and _parts(s)[0] == lang and "-" not in s
+        )
     if SOURCE not in chain:
         chain.append(SOURCE)
     return chain

@@ -187,8 +187,10 @@ def extract(locales: Path, used: Iterable[tuple[str, str]]) -> int:
         where.setdefault(key, []).append((file, line))
     changed = 0
     for entry in template:
-        refs = sorted(set(where.get(entry.msgctxt or "", [])),
-                      key=lambda ref: (ref[0], int(ref[1]) if ref[1].isdigit() else 0))
+        refs = sorted(
+            set(where.get(entry.msgctxt or "", [])),
+            key=lambda ref: (ref[0], int(ref[1]) if ref[1].isdigit() else 0),
+        )
         if refs != list(entry.occurrences):
             entry.occurrences = refs
             changed += 1
@@ -236,8 +238,17 @@ def locale_coverage(cat: Catalog, source: Catalog) -> Coverage:
         found = set().union(*(placeholders(f) for f in msg.forms))
         if found != wanted or len(msg.forms) != (cat.nplurals if src.source_plural else 1):
             bad.append(key)
-    return Coverage(cat.code, cat.path.name, len(source.messages), translated, missing, fuzzy,
-                    outdated, bad, cat.reviewed)  # fmt: skip
+    return Coverage(
+        cat.code,
+        cat.path.name,
+        len(source.messages),
+        translated,
+        missing,
+        fuzzy,
+        outdated,
+        bad,
+        cat.reviewed,
+    )
 
 
 def export_locale(locales: Path, code: str) -> str:
@@ -263,12 +274,15 @@ def import_locale(locales: Path, source_file: Path, code: str | None = None) -> 
     code = canonical(lang)
     template = load_template(locales)
     unknown = sorted(
-        e.msgctxt or e.msgid for e in incoming
+        e.msgctxt or e.msgid
+        for e in incoming
         if not e.obsolete and e.msgctxt not in {t.msgctxt for t in template}
-    )  # fmt: skip
+    )
     if unknown:
-        raise ToolkitError(f"{source_file}: unknown keys {', '.join(unknown[:5])}"
-                           + (" ..." if len(unknown) > 5 else ""))  # fmt: skip
+        raise ToolkitError(
+            f"{source_file}: unknown keys {', '.join(unknown[:5])}"
+            + (" ..." if len(unknown) > 5 else "")
+        )
     merged, _ = merge(template, incoming)
     merged.metadata.setdefault("Plural-Forms", plural_header(code))
     target = locale_path(locales, code)

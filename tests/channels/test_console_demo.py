@@ -1,0 +1,95 @@
+"""The terminal demo, driven through its real stdin and stdout in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ROOT
+from bot.runtime import Runtime
+
+ADULT_PATH = ["1", "2", "3", "1", "2", "1", "1", "1", "1", "6", "3", "5", "1", "5"]
+# safe: yes · danger: no · self-harm: no · myself · 18+ · shared · real · has file ·
+# social media, Done · United Kingdom · rather not say · removal, Done
+
+
+def demo(*args: str, stdin: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    helpline = Path(sys.executable).with_name("helpline")
+    command = [str(helpline)] if helpline.exists() else [sys.executable, "-m", "bot"]
+    env = {**os.environ, "NO_COLOR": "1", "HELPLINE_DATA_DIR": "/nonexistent-should-not-be-used"}
+    return subprocess.run(
+        [*command, "demo", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def test_a_survivor_walks_the_whole_triage_to_results() -> None:
+    done = demo("--lang", "en", stdin="\n".join([*ADULT_PATH, "3", ""]))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.index("is it safe for you to chat") < out.index("Are you in danger")
+    assert "Here is what can help" in out
+    assert "StopNCII" in out and "Revenge Porn Helpline" in out  # adult, UK
+    assert "Take care of yourself" in out  # "I'm done for now"
+    assert "Traceback" not in done.stderr
+
+
+def test_the_demo_runs_in_traditional_chinese(runtime: Runtime) -> None:
+    if "zh-TW" not in runtime.catalogs.codes:
+        pytest.fail("zh-TW catalog is not complete")
+    done = demo("--lang", "zh-TW", stdin="\n".join(ADULT_PATH) + "\n")
+    assert done.returncode == 0, done.stderr
+    welcome = runtime.catalogs.text("zh-TW", "welcome.body").splitlines()[0]
+    assert welcome in done.stdout
+    assert runtime.catalogs.text("zh-TW", "results.hashing.title") in done.stdout
+
+
+def test_without_a_language_it_asks_in_every_language(runtime: Runtime) -> None:
+    done = demo(stdin="")
+    for code in runtime.catalogs.codes:
+        assert runtime.catalogs.text(code, "lang.pick") in done.stdout
+    assert done.returncode == 0
+
+
+def test_bad_input_gets_a_clear_answer_never_a_traceback() -> None:
+    junk = ["", "hello", "99", "0.5", "/nonsense", "x" * 10_000, "\x1b[31m\x00", "/mydata"]
+    done = demo("--lang", "en", stdin="\n".join([*junk, "1", ""]))
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    out = done.stdout
+    assert "I didn't catch anything there" in out
+    assert "Please choose one of the options" in out
+    assert "I don't know that command" in out
+    assert "Nothing is stored" in out
+    assert "Are you in danger" in out  # "1" still answered the first question
+
+
+def test_crisis_words_typed_anywhere_show_numbers_in_the_next_reply() -> None:
+    done = demo("--lang", "en", stdin="1\nI want to kill myself\n")
+    after = (
+        done.stdout.split("I want to kill myself")[-1]
+        if "kill myself" in done.stdout
+        else done.stdout
+    )
+    assert "116 123" in after and "988" in after and "findahelpline.com" in after
+
+
+def test_exit_leaves_at_once() -> None:
+    done = demo("--lang", "en", stdin="1\n/exit\n1\n")
+    assert done.returncode == 0
+    assert "Are you in danger" not in done.stdout.split("/exit")[-1]
+    assert done.stdout.rstrip().endswith(">")
+
+
+def test_end_of_input_ends_the_demo_quietly() -> None:
+    done = demo("--lang", "en", stdin="")
+    assert done.returncode == 0 and done.stderr == ""

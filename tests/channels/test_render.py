@@ -1,0 +1,65 @@
+"""Rendering: survivor text is escaped, LTR data stays readable in Arabic, long replies split."""
+
+from __future__ import annotations
+
+from bot.channels.render import FSI, LRI, PDI, Renderer, pack
+from bot.flow.replies import Join, Ltr, Reply, Text
+from bot.runtime import Runtime
+
+
+def test_survivor_text_is_escaped_before_it_enters_formatted_text(runtime: Runtime) -> None:
+    r = runtime.renderer
+    item = Text.of(
+        "mydata.item",
+        question=Text.of("handoff.note_summary"),
+        answer="<b>bold</b> & *stars* _under_ [link](x)",
+    )
+    out = r.text(item, "en")
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; *stars*" in out
+    assert "<b>" not in out.replace("&lt;b&gt;", "")
+
+
+def test_numbers_and_links_are_isolated_left_to_right_in_arabic(runtime: Runtime) -> None:
+    r: Renderer = runtime.renderer
+    text = Text.of("contact.phone", value=Ltr("+1 800-843-5678"))
+    assert (
+        r.text(text, "ar")
+        == runtime.catalogs.text("ar", "contact.phone").replace(
+            "{value}", f"{LRI}+1 800-843-5678{PDI}"
+        )
+        if "ar" in runtime.catalogs.codes
+        else True
+    )
+    assert LRI not in r.text(text, "en")
+    free = Text.of("mydata.item", question="q", answer="abc")
+    if "ar" in runtime.catalogs.codes:
+        assert f"{FSI}abc{PDI}" in r.text(free, "ar")
+
+
+def test_plural_forms_follow_the_count(runtime: Runtime) -> None:
+    r = runtime.renderer
+    assert "1 day," in r.text(Text.of("keep.question", days=1), "en")
+    assert "30 days," in r.text(Text.of("keep.question", days=30), "en")
+
+
+def test_long_replies_are_split_between_blocks_under_the_limit(runtime: Runtime) -> None:
+    block = Text.of("results.sextortion.text")
+    reply = Reply(tuple([block] * 12))
+    out = runtime.renderer.reply(reply, "en")
+    assert len(out.messages) > 1 and all(len(m) <= 4096 for m in out.messages)
+    assert "".join(out.messages).count("Don't pay") == 12
+
+
+def test_a_single_huge_block_is_cut_without_breaking_tags_or_entities() -> None:
+    parts = pack(["<b>x</b> &amp; " * 1000], 4096)
+    assert all(len(p) <= 4096 for p in parts)
+    for p in parts:
+        assert p.count("<b>") == p.count("</b>") and not p.endswith("&amp")
+
+
+def test_joined_values_and_nested_texts_render(runtime: Runtime) -> None:
+    joined = Join((Text.of("where.social"), Text.of("where.search")), ", ")
+    out = runtime.renderer.text(
+        Text.of("mydata.item", question=Text.of("where.summary"), answer=joined), "en"
+    )
+    assert out == "• Where: Social media, Search results (Google, Bing)"

@@ -1,0 +1,187 @@
+"""`helpline flows check`: broken data is named with file and line, shipped data passes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.config import ROOT
+from bot.flow.check import check_all
+from bot.i18n import toolkit
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A private copy of flows/ and locales/ to break."""
+    shutil.copytree(ROOT / "flows", tmp_path / "flows")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    return tmp_path
+
+
+def problems(root: Path) -> list[str]:
+    report, _ = check_all(
+        root / "flows" / "triage.yaml", root / "flows" / "resources", root / "locales"
+    )
+    return [str(p) for p in report.problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(
+        i for i, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line
+    )
+
+
+def test_the_shipped_data_passes(data: Path) -> None:
+    assert problems(data) == []
+
+
+def test_the_command_exits_zero_and_reports_counts_and_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "nodes" in result.output and "resources" in result.output and "checked in" in result.output
+    )
+
+
+def test_a_target_that_does_not_exist_is_named_with_its_line(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    edit(flow, "{id: ok, label: safe.ok, next: danger}", "{id: ok, label: safe.ok, next: dangr}")
+    line = line_of(flow, "next: dangr")
+    found = problems(data)
+    assert any(f"triage.yaml:{line}:" in p and "'dangr'" in p for p in found), found
+
+
+def test_schema_errors_name_the_field_and_line(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    edit(flow, "    type: ask\n    text: safe.question", "    type: ask\n    txet: safe.question")
+    found = problems(data)
+    line = line_of(flow, "txet:")
+    assert any(f"triage.yaml:{line}:" in p and "txet" in p for p in found), found
+
+
+def test_yaml_syntax_errors_are_reported_not_raised(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    edit(flow, "nodes:\n", "nodes:\n  broken: [unclosed\n")
+    found = problems(data)
+    assert any("YAML syntax error" in p for p in found), found
+
+
+def test_unreachable_nodes_and_dead_ends_are_found(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    text = flow.read_text("utf-8")
+    text += (
+        "\n  orphan:\n    type: say\n    text: welcome.body\n    next: loop_a\n"
+        "  loop_a:\n    type: say\n    text: welcome.body\n    next: loop_b\n"
+        "  loop_b:\n    type: route\n    routes: []\n    default: loop_a\n"
+    )
+    flow.write_text(text, "utf-8")
+    found = "\n".join(problems(data))
+    assert "'orphan' can never be reached" in found
+    assert "'loop_a' loops back to itself without a question" in found
+
+
+def test_unknown_resource_ids_and_tags_are_found(data: Path) -> None:
+    edit(data / "flows" / "triage.yaml", "{ids: [google-real]}", "{ids: [google-reall]}")
+    edit(data / "flows" / "triage.yaml", "{tags: [platform]}", "{tags: [platfrom]}")
+    found = "\n".join(problems(data))
+    assert "unknown resource id 'google-reall'" in found and "unknown tag 'platfrom'" in found
+
+
+def test_a_key_without_english_text_is_found(data: Path) -> None:
+    edit(data / "flows" / "triage.yaml", "text: safe.question", "text: safe.question_new")
+    found = "\n".join(problems(data))
+    assert "'safe.question_new'" in found and "no English text" in found
+
+
+@pytest.fixture
+def locale(data: Path) -> Callable[[dict[str, str]], Path]:
+    """A fresh locale in the copy, with every entry filled from English unless overridden."""
+
+    def make(overrides: dict[str, str]) -> Path:
+        import polib
+
+        folder = data / "locales"
+        path = folder / "xx-TEST.po"
+        path.unlink(missing_ok=True)
+        path = toolkit.new_locale(folder, "eo")
+        po = polib.pofile(str(path))
+        for entry in po:
+            if entry.msgid_plural:
+                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+            else:
+                entry.msgstr = overrides.get(entry.msgctxt, entry.msgid)
+        po.save(str(path))
+        return path
+
+    return make
+
+
+def test_placeholder_mismatches_between_locales_are_found(locale: Callable[..., Path]) -> None:
+    path = locale({"crisis.emergency": "Krizo en {lando}: {number}"})
+    found = "\n".join(problems(path.parent.parent))
+    reported = next(p for p in found.splitlines() if "unknown placeholder {lando}" in p)
+    line = int(reported.split("eo.po:")[1].split(":")[0])
+    entry = path.read_text("utf-8").splitlines()[line - 1 : line + 4]
+    assert 'msgctxt "crisis.emergency"' in entry, entry
+    assert "placeholder {country} is missing" in found
+
+
+def test_broken_markup_in_a_translation_is_found(locale: Callable[..., Path]) -> None:
+    path = locale({"card": "<b>{name}\n{description}\n{contacts}"})
+    found = "\n".join(problems(path.parent.parent))
+    assert "key 'card': <b> is never closed" in found
+
+
+def test_wrong_plural_count_and_unknown_keys_are_found(locale: Callable[..., Path]) -> None:
+    path = locale({})
+    text = path.read_text("utf-8")
+    text = text.replace(
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
+        '"Plural-Forms: nplurals=3; plural=(n != 1);\\n"',
+    )
+    text += '\nmsgctxt "no.such.key"\nmsgid "x"\nmsgstr "y"\n'
+    path.write_text(text, "utf-8")
+    found = "\n".join(problems(path.parent.parent))
+    assert "plural forms, this language needs 3" in found
+    assert "unknown key 'no.such.key'" in found
+
+
+def test_po_syntax_errors_name_file_and_line(data: Path) -> None:
+    path = data / "locales" / "helpline.pot"
+    lines = path.read_text("utf-8").splitlines()
+    path.write_text("\n".join([*lines, "", 'msgctxt "x"', 'msgid "unterminated']) + "\n", "utf-8")
+    found = problems(data)
+    assert any(f"helpline.pot:{len(lines) + 3}: not valid PO syntax" in p for p in found), found
+
+
+def test_option_ids_too_long_for_telegram_buttons_are_rejected(data: Path) -> None:
+    edit(
+        data / "flows" / "triage.yaml",
+        "{id: ok, label: safe.ok",
+        "{id: this-option-id-is-far-too-long-for-a-button, label: safe.ok",
+    )
+    found = "\n".join(problems(data))
+    assert "options.0.id" in found
+
+
+def test_refusing_to_start_lists_the_problems(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit(data / "flows" / "triage.yaml", "next: danger}", "next: nowhere}")
+    monkeypatch.setenv("HELPLINE_FLOWS_DIR", str(data / "flows"))
+    monkeypatch.setenv("HELPLINE_LOCALES_DIR", str(data / "locales"))
+    result = CliRunner().invoke(main, ["demo", "--lang", "en"], input="")
+    assert result.exit_code != 0
+    assert "nowhere" in result.output and "refusing to start" in result.output
