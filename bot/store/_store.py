@@ -330,7 +330,7 @@ class Store:
                             delete(ConversationRow).where(col(ConversationRow.subject) == subject)
                         )
                         shred.append(row.key_id)
-                    await self._queue(conn, shred, now)
+                    shred = await self._queue(conn, shred, now, unshared=reset)
                     if update_id is not None:
                         await conn.execute(
                             insert(ProcessedUpdate).values(update_id=update_id, seen_at=now)
@@ -398,7 +398,7 @@ class Store:
                 await conn.execute(
                     update(TrackedRow).where(col(TrackedRow.subject) == subject).values(**values)
                 )
-            await self._queue(conn, shred, now)
+            shred = await self._queue(conn, shred, now, unshared=True)
         await self._shred(shred, strict=False)
 
     async def take_messages(self, chat_id: int) -> list[TrackedMessage]:
@@ -428,8 +428,8 @@ class Store:
                 if ts > cutoff
             ]
             await conn.execute(delete(TrackedRow).where(col(TrackedRow.subject) == subject))
-            await self._queue(conn, [row.key_id], now)
-        await self._shred([row.key_id], strict=False)
+            taken = await self._queue(conn, [row.key_id], now, unshared=True)
+        await self._shred(taken, strict=False)
         return out
 
     # ------------------------------------------------------------------ kept cases
@@ -481,7 +481,7 @@ class Store:
                         **_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),
                     )
                 )  # fmt: skip
-            await self._queue(conn, shred, now)
+            shred = await self._queue(conn, shred, now, unshared=True)
             await self._audit(conn, "case.kept", None, code, now)
         await self._shred(shred, strict=False)
         return CaseRef(code, expires)
@@ -514,7 +514,7 @@ class Store:
                 log.warning("kept case %s could not be decrypted; it is discarded", row.code)
                 await conn.execute(delete(CaseRow).where(col(CaseRow.code) == row.code))
                 shred.append(row.key_id)
-                await self._queue(conn, shred, now)
+                shred = await self._queue(conn, shred, now, unshared=True)
                 await self._audit(conn, "case.unreadable", None, row.code, now)
         await self._shred(shred, strict=False)
         return None
@@ -569,7 +569,7 @@ class Store:
             if case is not None:
                 code = case.code
                 shred.append(case.key_id)
-            await self._queue(conn, shred, now)
+            shred = await self._queue(conn, shred, now, unshared=True)
             if shred:
                 await self._audit(conn, f"erased.{reason}", None, code, now)
         await self._shred(shred, strict=True)
@@ -728,12 +728,35 @@ class Store:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(subject)})
 
     async def _queue(
-        self, conn: AsyncConnection, key_ids: Sequence[str], now: dt.datetime
-    ) -> None:
+        self,
+        conn: AsyncConnection,
+        key_ids: Sequence[str],
+        now: dt.datetime,
+        *,
+        unshared: bool = False,
+    ) -> list[str]:
+        """Queue data keys for shredding, in the transaction that deleted their rows.
+
+        `unshared`: for rows that failed to decrypt, spare a key another row still uses, so a
+        row tampered to point at someone else's key cannot get that key shredded.
+        """
+        key_ids = list(dict.fromkeys(key_ids))
+        if unshared and key_ids:
+            used: set[str] = set()
+            for table in (ConversationRow, TrackedRow, CaseRow):
+                used.update(
+                    (
+                        await conn.execute(
+                            select(col(table.key_id)).where(col(table.key_id).in_(key_ids))
+                        )
+                    ).scalars()
+                )
+            key_ids = [k for k in key_ids if k not in used]
         if key_ids:
             await conn.execute(
-                insert(KeyShred), [{"key_id": k, "queued_at": now} for k in dict.fromkeys(key_ids)]
+                insert(KeyShred), [{"key_id": k, "queued_at": now} for k in key_ids]
             )
+        return key_ids
 
     async def _shred(self, key_ids: Sequence[str], *, strict: bool) -> int:
         """Delete queued data keys from the key store, then their queue entries."""

@@ -1,0 +1,87 @@
+"""Retention: working state lapses after the idle time, cases after retention_days, exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.store import PurgeReport, Store
+
+from .conftest import T0, Backend
+
+EARLY, LATE, CASE_EARLY, CASE_LATE = 7001, 7002, 7003, 7004
+
+
+async def _save(store: Store, chat: int, update_id: int) -> None:
+    async with store.conversation(chat, update_id=update_id) as conv:
+        conv.save({"node": "q1"})
+
+
+async def test_purge_removes_exactly_what_expired(backend: Backend) -> None:
+    clock = backend.clock
+    store = await backend.open(idle_hours=24, retention_days=30)
+    try:
+        await _save(store, EARLY, 1)  # T0
+        await store.keep_case(CASE_EARLY, {"q": "a"}, "en", "keep-v1")  # T0
+        await store.track_messages(EARLY, [1], clock())
+        clock.advance(hours=20)
+        await _save(store, LATE, 2)  # T0+20h
+        clock.advance(days=10)
+        await store.keep_case(CASE_LATE, {"q": "b"}, "en", "keep-v1")  # T0+10d20h
+
+        # Nothing has expired a second before the first deadline.
+        assert await store.purge(T0 + _h(24) - _s(1)) == PurgeReport()
+        # Reading an expired conversation before any purge: a fresh start, not an error.
+        clock.now = T0 + _h(24)
+        async with store.conversation(EARLY) as conv:
+            assert (conv.state, conv.reset) == (None, False)
+        await _save(store, EARLY, 3)  # the survivor came back: a new conversation
+        assert (await store.purge(T0 + _h(44))).conversations == 1  # LATE went idle at +44h
+        assert await backend.count("conversation") == 1  # EARLY's new one remains
+
+        report = await store.purge(T0 + _h(24 * 30))
+        assert report.cases == 1  # CASE_EARLY, kept at T0
+        assert report.conversations == 1  # EARLY's second conversation
+        assert report.tracked == 1  # its messages are older than Telegram's 48 h anyway
+        assert report.updates == 3  # update-id markers are only needed for a few days
+        assert await store.load_case(CASE_LATE) is not None
+        assert await backend.count("kept_case") == 1
+        audit = await backend.sql("SELECT count(*) FROM audit_event WHERE event = 'case.purged'")
+        assert audit[0][0] == 1
+
+        # Purging again changes nothing (a cron job may run twice).
+        assert await store.purge(T0 + _h(24 * 30)) == PurgeReport()
+        later = await store.purge(T0 + _h(24 * 41))
+        assert later == PurgeReport(cases=1, keys=1)
+        for table in ("conversation", "kept_case", "tracked_message", "processed_update"):
+            assert await backend.count(table) == 0, table
+        assert await backend.count("data_key", keys=True) == 0  # every key shredded
+    finally:
+        await store.close()
+
+
+async def test_mydata_reports_deadlines(backend: Backend) -> None:
+    store = await backend.open(idle_hours=6, retention_days=7)
+    try:
+        await _save(store, EARLY, 1)
+        ref = await store.keep_case(EARLY, {"q": "a"}, "en", "keep-v1")
+        stored = await store.stored(EARLY)
+        assert stored.working_expires == T0 + _h(6)
+        assert stored.case_expires == ref.expires_at == T0 + _h(24 * 7)
+        assert not stored.in_handoff
+        assert await store.set_handoff(ref.code, "open", thread_id=77)
+        assert (await store.stored(EARLY)).in_handoff
+        assert await store.case_for_thread(77) == ref.code
+        backend.clock.advance(hours=7)
+        stored = await store.stored(EARLY)
+        assert stored.working_expires is None
+        assert stored.case_expires is not None
+    finally:
+        await store.close()
+
+
+def _h(hours: float) -> dt.timedelta:
+    return dt.timedelta(hours=hours)
+
+
+def _s(seconds: float) -> dt.timedelta:
+    return dt.timedelta(seconds=seconds)
