@@ -29,7 +29,7 @@ from bot.flow.engine import Stored
 from bot.store import migrate
 from bot.store.crypto import Pseudonyms, aad, encode_json, lock_key, seal, unseal_json
 from bot.store.engines import make_engine, unavailable
-from bot.store.errors import DecryptionError, StoreConfigError
+from bot.store.errors import DecryptionError, StoreConfigError, StoreUnavailable
 from bot.store.keyfiles import load_keys
 from bot.store.keystore import KeyStore, RotateReport
 from bot.store.tables import (
@@ -650,6 +650,16 @@ class Store:
         if any((conversations, cases, tracked)):
             log.info("purge: %s", report)
         return report
+
+    async def purge_forever(self) -> None:
+        """For the running bot: purge every purge_interval_minutes until cancelled."""
+        interval = self._settings.purge_interval_minutes * 60
+        while True:
+            try:
+                await self.purge()
+            except StoreUnavailable:
+                log.warning("purge skipped: the database is unavailable; retrying later")
+            await asyncio.sleep(interval)
 
     async def _purge_expired(
         self, table: type[ConversationRow] | type[TrackedRow] | type[CaseRow], now: dt.datetime

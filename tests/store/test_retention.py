@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 
 from bot.store import PurgeReport, Store
@@ -85,3 +87,21 @@ def _h(hours: float) -> dt.timedelta:
 
 def _s(seconds: float) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
+
+
+async def test_running_bot_purges_on_its_own(backend: Backend) -> None:
+    store = await backend.open(idle_hours=1)
+    try:
+        await _save(store, EARLY, 1)  # saved at T0 (the test clock): long expired by now
+        backend.clock.now = dt.datetime.now(dt.UTC)
+        task = asyncio.create_task(store.purge_forever())
+        for _ in range(100):
+            if await backend.count("conversation") == 0:
+                break
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert await backend.count("conversation") == 0
+    finally:
+        await store.close()
