@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+from aiohttp import web
 from pydantic import ValidationError
 
 from bot import __version__
 from bot.channels.console import ConsoleDemo, stdin_lines, wants_color
+from bot.channels.telegram import StartupError, TelegramService, config_problems
 from bot.config import Settings
 from bot.flow.check import check_all, used_keys
 from bot.i18n import toolkit
 from bot.i18n.catalog import CatalogError, Catalogs
+from bot.logs import configure as configure_logging
 from bot.runtime import DataError, Runtime, flow_path, load_runtime
+from bot.store import Store, StoreConfigError, StoreUnavailable
 from bot.store.commands import db, keys, purge
+from bot.web.app import make_app
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -250,3 +257,57 @@ def locales_import(file: Path, lang: str | None) -> None:
 main.add_command(db)
 main.add_command(keys)
 main.add_command(purge)
+
+
+@main.command()
+def run() -> None:
+    """Start the bot: long polling, or a webhook server when HELPLINE_WEBHOOK_URL is set."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    problems = config_problems(settings)
+    if problems:
+        fail(problems[0])
+    runtime = _runtime(settings)
+    asyncio.run(_serve(settings, runtime))
+
+
+@main.command()
+def serve() -> None:
+    """Start one webhook worker (needs HELPLINE_WEBHOOK_URL and HELPLINE_WEBHOOK_SECRET)."""
+    settings = _settings()
+    if not settings.webhook_url:
+        fail("HELPLINE_WEBHOOK_URL is not set: `serve` runs webhook workers (use `run` to poll)")
+    run.callback()  # type: ignore[misc]
+
+
+async def _serve(settings: Settings, runtime: Runtime) -> None:
+    try:
+        store = await Store.open(settings)
+    except (StoreConfigError, StoreUnavailable) as exc:
+        fail(f"cannot open the store: {exc}")
+    try:
+        service = TelegramService(settings, runtime, store, webhook=bool(settings.webhook_url),
+                                  detector=_detector(runtime.catalogs.codes))  # fmt: skip
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if settings.webhook_url:
+            host, _, port = settings.listen.rpartition(":")
+            runner = web.AppRunner(make_app(service), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, host, int(port)).start()
+                click.echo(f"helpline: serving the webhook on {settings.listen}", err=True)
+                await stop.wait()
+            finally:
+                await runner.cleanup()
+        else:
+            click.echo("helpline: polling Telegram for updates (Ctrl-C to stop)", err=True)
+            await service.run_polling(stop)
+    except StartupError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.listen}: {exc.strerror or exc}")
+    finally:
+        await store.close()

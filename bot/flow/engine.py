@@ -94,6 +94,7 @@ class Env:
     idle_hours: int = 24
     stored: Stored | None = None
     staff: StaffStatus | None = None  # None: no staff chat configured
+    client_lang: str | None = None  # the app's language, for a conversation that starts now
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,11 @@ class Engine:
         elif isinstance(event, Command):
             self._on_command(t, event)
         elif t.state.node is None and t.state.pending is None and t.state.mode != "handoff":
-            self._on_start(t, t.state.lang)  # anything before /start begins the conversation
+            # Anything before /start begins the conversation; crisis words still count.
+            self._on_start(t, t.state.lang or t.env.client_lang)
+            kind = self.crisis.match(event.text) if isinstance(event, TextIn) else None
+            if kind:
+                self._crisis(t, kind, resume=t.state.resume or t.state.node)
         elif isinstance(event, Choice):
             self._on_choice(t, event)
         elif isinstance(event, TextIn):
@@ -173,6 +178,12 @@ class Engine:
         elif isinstance(event, CaseLoaded):
             self._on_case_loaded(t, event)
         return Outcome(t.state, tuple(t.replies), tuple(t.effects))
+
+    def unavailable(self, lang: str | None) -> Reply:
+        """The service is briefly down: say so, with the international crisis numbers."""
+        t = _Turn(State(lang=lang), Env())
+        crisis = self._crisis_reply(t, "selfharm", buttons=False)
+        return Reply((Text.of(keys.UNAVAILABLE), *crisis.body[1:]), kind="crisis")
 
     def handoff_closed(self, state: State, env: Env | None = None) -> Outcome:
         """Staff closed the case: a kind goodbye with the survivor's resources."""

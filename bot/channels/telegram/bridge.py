@@ -1,0 +1,329 @@
+"""One Telegram update, end to end: classify, step the engine in the store, reply, apply effects.
+
+The order matters for safety: media is deleted before anything else; the new state and the
+update id are committed together before any reply goes out (each update applied at most once);
+quick exit deletes what it can and erases the case without sending anything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from telegram import Chat, Message, Update
+from telegram.error import TelegramError
+
+from bot.channels.render import Renderer
+from bot.channels.telegram.flood import FloodGuard
+from bot.channels.telegram.keyboard import decode, label_of
+from bot.channels.telegram.sender import Blocked, Sender
+from bot.config import Settings
+from bot.flow import keys
+from bot.flow.engine import Engine, Env, Outcome, StaffStatus
+from bot.flow.events import CaseLoaded, Command, Event, Media, Start, TextIn
+from bot.flow.replies import (
+    EndHandoff,
+    EraseData,
+    KeepCase,
+    LoadCase,
+    QuickExit,
+    RelayToStaff,
+    Reply,
+    StartHandoff,
+    Text,
+)
+from bot.flow.state import State
+from bot.i18n.catalog import Catalogs
+from bot.metrics import UPDATE_SECONDS, UPDATES
+from bot.store import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+Detector = Callable[[str], str | None]
+MEDIA_KINDS = (
+    "photo",
+    "video",
+    "document",
+    "voice",
+    "video_note",
+    "sticker",
+    "animation",
+    "audio",
+    "contact",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+)
+
+
+class Desk(Protocol):
+    """The staff side of a handoff (bot/staff). The bridge only reports survivor events."""
+
+    def owns(self, chat_id: int) -> bool: ...
+    def status(self) -> StaffStatus: ...
+    async def handle(self, update: Update) -> None: ...
+    async def opened(self, chat_id: int, state: State) -> None: ...
+    async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None: ...
+    async def survivor_left(self, chat_id: int, reason: str) -> None: ...
+
+
+@dataclass(slots=True)
+class Bridge:
+    settings: Settings
+    engine: Engine
+    catalogs: Catalogs
+    renderer: Renderer
+    store: Store
+    sender: Sender
+    detector: Detector | None = None
+    desk: Desk | None = None
+    flood: FloodGuard = field(init=False)
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    def __post_init__(self) -> None:
+        self.flood = FloodGuard(self.settings.flood_messages)
+
+    # ------------------------------------------------------------------ entry point
+
+    async def handle(self, update: Update) -> None:
+        started = time.perf_counter()
+        kind = _kind(update)
+        try:
+            await self._handle(update)
+            UPDATES.labels(kind=kind, outcome="ok").inc()
+        except Blocked:
+            UPDATES.labels(kind=kind, outcome="blocked").inc()
+            log.info("a survivor has blocked the bot; stopped writing to them")
+        except StoreUnavailable:
+            UPDATES.labels(kind=kind, outcome="store_unavailable").inc()
+            await self._unavailable(update)
+        finally:
+            UPDATE_SECONDS.observe(time.perf_counter() - started)
+
+    async def _handle(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return  # inline queries and other chat-less updates: nothing to serve
+        if self.desk is not None and self.desk.owns(chat.id):
+            await self.desk.handle(update)
+            return
+        if chat.type != Chat.PRIVATE:
+            await self._leave(update, chat)
+            return
+        if update.my_chat_member is not None:
+            return  # blocked or unblocked by the survivor: nothing to write
+        if update.edited_message is not None:
+            await self._notice(chat.id, update.update_id, keys.EDITED)
+            return
+        message = update.message
+        query = update.callback_query
+        event = self._event(update)
+        if event is None:
+            if query is not None:
+                await self.sender.answer_callback(query.id)
+            return
+        if isinstance(event, Media) and message is not None:
+            await self.sender.delete_one(chat.id, message.message_id)  # never fetched
+        verdict = self.flood.check(chat.id)
+        if verdict != "ok":
+            if query is not None:
+                await self.sender.answer_callback(query.id)
+            if verdict == "notice":
+                await self._notice(chat.id, None, keys.SLOW_DOWN)
+            return
+        await self._step(update, chat.id, event)
+
+    # ------------------------------------------------------------------ the step
+
+    async def _step(self, update: Update, chat_id: int, event: Event) -> None:
+        message = update.message
+        query = update.callback_query
+        user = update.effective_user
+        client = self.catalogs.match(user.language_code if user else None)
+        if isinstance(event, Start):
+            event = Start(client)
+        env = await self._env(chat_id, client)
+        async with self.store.conversation(chat_id, update.update_id) as conv:
+            if conv.duplicate:
+                if query is not None:
+                    await self.sender.answer_callback(query.id)
+                return
+            state = State.from_dict(conv.state) if conv.state is not None else None
+            outcome = self.engine.step(state, event, env)
+            if any(isinstance(e, QuickExit | EraseData) for e in outcome.effects):
+                conv.forget()
+            else:
+                conv.save(outcome.state.to_dict())
+            reset = conv.reset
+        lang = outcome.state.lang or self.engine.default_lang
+        incoming = [message.message_id] if message is not None else []
+
+        if any(isinstance(e, QuickExit) for e in outcome.effects):
+            if query is not None:
+                await self.sender.answer_callback(query.id)
+            await self._end_handoff(chat_id, outcome, "exit")
+            await self._quick_exit(chat_id, incoming)
+            return
+
+        replies = list(outcome.replies)
+        if reset:
+            replies.insert(0, Reply((Text.of(keys.RESTARTED),)))
+        if query is not None and query.message is not None and isinstance(query.message, Message):
+            replies = await self._answered(query.id, query.message, query.data, replies, lang)
+        sent: list[int] = []
+        try:
+            for reply in replies:
+                sent += await self.sender.reply(chat_id, reply, lang)
+        except Blocked:
+            if outcome.state.mode == "handoff" and self.desk is not None:
+                await self.desk.survivor_left(chat_id, "blocked")
+            raise
+        await self._effects(chat_id, outcome)
+        await self.store.track_messages(chat_id, incoming + sent, self.clock())
+        for effect in outcome.effects:
+            if isinstance(effect, LoadCase):
+                await self._resume(chat_id, env)
+
+    async def _answered(
+        self, query_id: str, message: Message, data: str | None, replies: list[Reply], lang: str
+    ) -> list[Reply]:
+        """Answer the button press; show the answer in place of the buttons, or update them."""
+        stale = bool(replies) and replies[0].body[:1] == (Text.of(keys.STALE),)
+        notice = self.renderer.plain(Text.of(keys.STALE), lang) if stale else None
+        await self.sender.answer_callback(query_id, notice)
+        toggles = [r for r in replies if r.replaces_last]
+        if toggles:
+            await self.sender.replace_keyboard(message, toggles[-1].token, toggles[-1], lang)
+            return [r for r in replies if not r.replaces_last]
+        if not stale:
+            await self.sender.show_answer(message, label_of(message.reply_markup, data))
+        return replies
+
+    async def _effects(self, chat_id: int, outcome: Outcome) -> None:
+        state = outcome.state
+        for effect in outcome.effects:
+            if isinstance(effect, EndHandoff):
+                await self._end_handoff(chat_id, outcome, "delete")
+            elif isinstance(effect, EraseData):
+                await self.store.erase(chat_id, "delete")
+            elif isinstance(effect, KeepCase):
+                await self.store.keep_case(
+                    chat_id, state.answers, state.lang or self.engine.default_lang, effect.consent
+                )
+            elif isinstance(effect, StartHandoff) and self.desk is not None:
+                await self.desk.opened(chat_id, state)
+            elif isinstance(effect, RelayToStaff) and self.desk is not None:
+                await self.desk.from_survivor(chat_id, effect.text, effect.withheld)
+
+    async def _end_handoff(self, chat_id: int, outcome: Outcome, reason: str) -> None:
+        if self.desk is not None and any(isinstance(e, EndHandoff) for e in outcome.effects):
+            await self.desk.survivor_left(chat_id, reason)
+
+    async def _quick_exit(self, chat_id: int, incoming: list[int]) -> None:
+        tracked = await self.store.take_messages(chat_id)
+        await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
+        await self.store.erase(chat_id, "exit")
+
+    async def _resume(self, chat_id: int, env: Env) -> None:
+        kept = await self.store.load_case(chat_id)
+        event: Event = CaseLoaded(kept.answers, kept.lang) if kept else Command("resume")
+        async with self.store.conversation(chat_id) as conv:
+            state = State.from_dict(conv.state) if conv.state is not None else None
+            outcome = self.engine.step(
+                state, event, env if kept else Env(channel="telegram", storage=True)
+            )
+            conv.save(outcome.state.to_dict())
+        lang = outcome.state.lang or self.engine.default_lang
+        sent: list[int] = []
+        for reply in outcome.replies:
+            sent += await self.sender.reply(chat_id, reply, lang)
+        await self.store.track_messages(chat_id, sent, self.clock())
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _env(self, chat_id: int, client: str | None) -> Env:
+        return Env(
+            channel="telegram",
+            storage=True,
+            retention_days=self.settings.retention_days,
+            idle_hours=self.settings.idle_hours,
+            stored=await self.store.stored(chat_id),
+            staff=self.desk.status() if self.desk is not None else None,
+            client_lang=client,
+        )
+
+    def _event(self, update: Update) -> Event | None:
+        query = update.callback_query
+        if query is not None:
+            return decode(query.data)
+        message = update.message
+        if message is None:
+            return None
+        if message.text is not None:
+            text = message.text
+            entity = message.entities[0] if message.entities else None
+            if entity is not None and entity.type == "bot_command" and entity.offset == 0:
+                name = text[1 : entity.length].split("@", 1)[0].lower()
+                arg = text[entity.length :].strip()
+                return Start() if name == "start" else Command(name, arg)
+            detected = self.detector(text) if self.detector else None
+            return TextIn(text, detected)
+        for kind in MEDIA_KINDS:
+            if getattr(message, kind, None):
+                return Media(kind)
+        if message.caption is not None or message.effective_attachment is not None:
+            return Media("other")
+        return None  # service messages (pins, chat photo changes...): nothing to answer
+
+    async def _notice(self, chat_id: int, update_id: int | None, key: str) -> None:
+        """A short notice in the conversation's language, without changing the conversation."""
+        async with self.store.conversation(chat_id, update_id) as conv:
+            if conv.duplicate:
+                return
+            lang = State.from_dict(conv.state).lang if conv.state is not None else None
+        reply = Reply((Text.of(key),))
+        sent = await self.sender.reply(chat_id, reply, lang or self.engine.default_lang)
+        await self.store.track_messages(chat_id, sent, self.clock())
+
+    async def _leave(self, update: Update, chat: Chat) -> None:
+        """Groups and channels are not served: say so briefly (where allowed) and leave."""
+        joined = update.my_chat_member is not None and update.my_chat_member.new_chat_member
+        if joined and joined.status in ("left", "kicked"):
+            return
+        if chat.type != Chat.CHANNEL:
+            text = self.renderer.text(Text.of(keys.GROUP), self.engine.default_lang)
+            try:
+                await self.sender.send(chat.id, text)
+            except (Blocked, TelegramError) as exc:
+                log.info("could not post the group notice: %s", type(exc).__name__)
+        try:
+            await self.sender.bot.leave_chat(chat.id)
+        except TelegramError as exc:
+            log.info("could not leave a group: %s", type(exc).__name__)
+
+    async def _unavailable(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.type != Chat.PRIVATE:
+            return
+        user = update.effective_user
+        lang = self.catalogs.match(user.language_code if user else None)
+        if update.callback_query is not None:
+            await self.sender.answer_callback(update.callback_query.id)
+        try:
+            await self.sender.reply(chat.id, self.engine.unavailable(lang), lang)
+        except (Blocked, TelegramError) as exc:
+            log.warning("could not tell a survivor the service is unavailable: %s", exc)
+
+
+def _kind(update: Update) -> str:
+    for kind in ("message", "callback_query", "edited_message", "my_chat_member", "channel_post"):
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"

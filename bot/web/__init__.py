@@ -1,0 +1,1 @@
+"""The aiohttp app: Telegram webhook, /healthz, /readyz and /metrics."""

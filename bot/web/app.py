@@ -1,0 +1,88 @@
+"""The webhook worker: an aiohttp app around the Telegram service.
+
+Run N of these behind a load balancer on one database: every update is applied at most once
+(the store records its update_id with the state change), and one chat's updates are applied in
+order across workers. A request is acknowledged only after its update was handled, so Telegram
+redelivers what a crashed worker dropped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import urlparse
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from telegram import Update
+
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramService
+from bot.metrics import WEBHOOK_REJECTED
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1 << 20  # Telegram updates are far smaller; anything bigger is not Telegram
+
+
+def webhook_path(url: str | None) -> str:
+    path = urlparse(url or "").path
+    return path if path and path != "/" else "/telegram"
+
+
+def make_app(service: TelegramService, register: bool = True) -> web.Application:
+    settings = service.settings
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def telegram(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            WEBHOOK_REJECTED.labels(reason="no_secret").inc()
+            return web.Response(status=401)
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            WEBHOOK_REJECTED.labels(reason="wrong_secret").inc()
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, service.application.bot)
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            WEBHOOK_REJECTED.labels(reason="bad_body").inc()
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+        return web.Response(status=200)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        ready = service.started and await service.store.ping()
+        return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await service.start()
+        if register:
+            await service.application.bot.set_webhook(
+                settings.webhook_url or "",
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=40,
+            )
+            log.info("webhook registered")
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app.router.add_post(webhook_path(settings.webhook_url), telegram)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.cleanup_ctx.append(lifecycle)
+    return app
