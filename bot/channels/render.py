@@ -21,6 +21,7 @@ from bot.i18n.codes import canonical, is_rtl
 
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 _TAG = re.compile(r"<[^>]+>")
+_COMMAND = re.compile(r"(?<![\w/])/[a-z]+\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class Renderer:
         loc = t.lang or lang
         template = self.catalogs.text(loc, t.key, self._count(t))
         values = {name: self._param(value, loc) for name, value in t.params}
+        if loc and is_rtl(loc):  # keep "/exit" reading left to right inside Arabic text
+            template = _COMMAND.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", template)
         out = PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
         return f"<b>{out}</b>" if t.bold else out
 

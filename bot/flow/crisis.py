@@ -15,10 +15,16 @@ CrisisKind = str  # "danger" | "selfharm"
 _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "’": "'", "‘": "'",
+                       "\u0640": None})  # fmt: skip
+_MARKS = re.compile(r"[\u064b-\u065f\u0670]")  # Arabic short-vowel marks
+
+
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("’", "'").replace("‘", "'")
-    return " ".join(text.split())
+    """Case, width, apostrophes and Arabic letter variants folded; spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return " ".join(_MARKS.sub("", text).split())
 
 
 class CrisisMatcher:
@@ -33,7 +39,13 @@ class CrisisMatcher:
             for phrase in {normalize(p) for p in phrases[kind] if p.strip()}:
                 body = re.escape(phrase).replace(r"\ ", r"\s+")
                 # Scripts written without spaces match inside words; others on word edges.
-                alts.append(body if _NO_SPACES.search(phrase) else rf"(?<!\w){body}(?!\w)")
+                # Arabic joins و ف ب ل to the next word ("وانا في خطر").
+                if _NO_SPACES.search(phrase):
+                    alts.append(body)
+                elif _ARABIC.search(phrase):
+                    alts.append(rf"(?<!\w)(?:[وفبل])?{body}(?!\w)")
+                else:
+                    alts.append(rf"(?<!\w){body}(?!\w)")
             if alts:
                 alts.sort(key=len, reverse=True)
                 self._patterns.append((kind, re.compile("|".join(alts))))

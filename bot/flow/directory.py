@@ -205,9 +205,12 @@ class Directory:
 
 
 def _fits(r: Resource, images: Audience, users: Audience) -> bool:
+    """Services for young people are shown only to someone known to be under 18 now."""
     if images != "any" and r.images not in ("any", images):
         return False
-    return not (users != "any" and r.users not in ("any", users))
+    if r.users == "minor":
+        return users == "minor"
+    return not (users == "minor" and r.users == "adult")
 
 
 def load_directory(folder: Path) -> Directory:

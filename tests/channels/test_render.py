@@ -63,3 +63,9 @@ def test_joined_values_and_nested_texts_render(runtime: Runtime) -> None:
         Text.of("mydata.item", question=Text.of("where.summary"), answer=joined), "en"
     )
     assert out == "• Where: Social media, Search results (Google, Bing)"
+
+
+def test_commands_stay_left_to_right_inside_arabic_text(runtime: Runtime) -> None:
+    out = runtime.renderer.text(Text.of("welcome.leave"), "ar")
+    assert f"{LRI}/exit{PDI}" in out
+    assert f"{LRI}/exit" not in runtime.renderer.text(Text.of("welcome.leave"), "en")

@@ -413,3 +413,13 @@ def test_the_end_offers_a_fresh_start(runtime: Runtime) -> None:
     assert w.shown_keys()[0] == "notice.finished"
     w.pick("_restart")
     assert w.node == "safe"
+
+
+def test_arabic_crisis_words_match_with_attached_prefixes_and_letter_variants(
+    runtime: Runtime,
+) -> None:
+    phrases = runtime.catalogs.by_code["ar"].lookup("crisis.words.danger", None) or ""
+    first = phrases.splitlines()[0]
+    for text in (f"و{first}", first.replace("ا", "أ", 1), f"... {first} ..."):
+        w = Walk(runtime, "ar").start().say(text)
+        assert w.replies[0].kind == "crisis", text

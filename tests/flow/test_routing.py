@@ -122,3 +122,15 @@ def test_evidence_advice_fits_the_situation(runtime: Runtime) -> None:
 def test_results_are_sent_protected_from_forwarding(runtime: Runtime) -> None:
     w = to_results(runtime)
     assert all(r.sensitive for r in w.replies if r.kind == "results")
+
+
+def test_services_for_young_people_go_only_to_someone_under_18_now(runtime: Runtime) -> None:
+    youth = {"ca-kids-help-phone", "ca-texted", "ca-c3p-support", "gb-childline"}
+    helper = set(to_results(runtime, who="friend", age="adult", country="ca",
+                            wants=["talk"]).resource_ids())  # fmt: skip
+    assert not youth & helper
+    w = to_results(runtime, who="friend", age="adult", country="ca").pick("talk")
+    assert "Kids Help Phone" not in w.text()
+    young = set(to_results(runtime, who="self", age="under18", age_now="minor", country="ca",
+                           wants=["talk"]).resource_ids())  # fmt: skip
+    assert "ca-kids-help-phone" in young
