@@ -17,7 +17,9 @@ from bot import __version__
 from bot.channels.console import ConsoleDemo, stdin_lines, wants_color
 from bot.channels.telegram import StartupError, TelegramService, config_problems
 from bot.config import Settings
+from bot.flow import graph
 from bot.flow.check import check_all, used_keys
+from bot.flow.replies import Text
 from bot.i18n import toolkit
 from bot.i18n.catalog import CatalogError, Catalogs
 from bot.logs import configure as configure_logging
@@ -146,6 +148,41 @@ def flows_check(verbose: bool) -> None:
 def flows_simulate(lang: str | None, script: Path | None) -> None:
     """The terminal demo for reviewers; with --script it replays a saved conversation."""
     _converse(lang, script)
+
+
+@flows.command("graph")
+@click.option("--lang", default="en", show_default=True, help="Language of the node texts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid (renders on GitHub/GitLab), Graphviz DOT, or SVG.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
+def flows_graph(lang: str, fmt: str, output: Path | None) -> None:
+    """Draw the flow for reviewers: every node with its text, every branch with its buttons."""
+    runtime = _runtime(_settings())
+    code = runtime.catalogs.match(lang)
+    if code is None:
+        fail(f"no locale for '{lang}'; shipped: {', '.join(runtime.catalogs.codes)}")
+
+    def describe(key: str) -> str:
+        return runtime.renderer.plain(Text.of(key, days=30, hours=24), code)
+
+    picture = graph.build(runtime.flow, describe)
+    text = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "svg": graph.to_svg}[fmt](picture)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.group()

@@ -24,7 +24,7 @@ from bot.i18n.catalog import (
     placeholders,
     read_catalog,
 )
-from bot.i18n.codes import SOURCE, canonical
+from bot.i18n.codes import SOURCE, best_match, canonical
 
 WRAP = 78
 
@@ -38,7 +38,9 @@ def template_path(locales: Path) -> Path:
 
 
 def locale_path(locales: Path, code: str) -> Path:
-    return locales / f"{canonical(code)}.po"
+    """The file for a locale asked for in any form: zh_TW, zh-Hant-TW and ZH-tw all match."""
+    existing = [p.stem for p in locales.glob("*.po")]
+    return locales / f"{best_match(code, existing) or canonical(code)}.po"
 
 
 def plural_header(code: str) -> str:
