@@ -116,9 +116,15 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def to_mermaid(g: Graph) -> str:
-    shapes = {"ask": ('["', '"]'), "input": ('[/"', '"/]'), "route": ('{"', '"}'),
-              "results": ('[["', '"]]'), "end": ('(["', '"])'), "handoff": ('[("', '")]'),
-              "say": ('("', '")')}  # fmt: skip
+    shapes = {
+        "ask": ('["', '"]'),
+        "input": ('[/"', '"/]'),
+        "route": ('{"', '"}'),
+        "results": ('[["', '"]]'),
+        "end": ('(["', '"])'),
+        "handoff": ('[("', '")]'),
+        "say": ('("', '")'),
+    }
     lines = ["flowchart TD"]
     for n in g.nodes:
         left, right = shapes.get(n.kind, ('["', '"]'))
@@ -136,8 +142,15 @@ def _mermaid(text: str) -> str:
 
 
 def to_dot(g: Graph) -> str:
-    shapes = {"ask": "box", "input": "parallelogram", "route": "diamond", "results": "box3d",
-              "end": "oval", "handoff": "cylinder", "say": "note"}  # fmt: skip
+    shapes = {
+        "ask": "box",
+        "input": "parallelogram",
+        "route": "diamond",
+        "results": "box3d",
+        "end": "oval",
+        "handoff": "cylinder",
+        "say": "note",
+    }
     lines = ["digraph flow {", '  rankdir=TB; node [fontname="Helvetica", fontsize=10];']
     for n in g.nodes:
         label = "\\n".join(_dot(_short(p, 60)) for p in [n.id, *n.label.split("\n")[:8]])
@@ -169,7 +182,8 @@ def to_svg(g: Graph) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}" '
         f'font-family="sans-serif" font-size="11">',
         '<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/>'
+        "</marker></defs>",
     ]
     for e in g.edges:
         (x1, y1), (x2, y2) = pos[e.src], pos[e.dst]
@@ -183,14 +197,23 @@ def to_svg(g: Graph) -> str:
         out.append(f'<path d="{path}" fill="none" stroke="#555"{dash} marker-end="url(#a)"/>')
         if e.label:
             mx, my = (sx + tx) / 2, (sy + ty) / 2
-            out.append(f'<text x="{mx + 4}" y="{my}" fill="#333">{html.escape(_short(e.label, 40))}'
-                       "</text>")  # fmt: skip
-    colours = {"ask": "#e8f0fe", "input": "#fef7e0", "route": "#f1f3f4", "results": "#e6f4ea",
-               "end": "#fce8e6", "handoff": "#f3e8fd", "say": "#ffffff"}  # fmt: skip
+            words = html.escape(_short(e.label, 40))
+            out.append(f'<text x="{mx + 4}" y="{my}" fill="#333">{words}</text>')
+    colours = {
+        "ask": "#e8f0fe",
+        "input": "#fef7e0",
+        "route": "#f1f3f4",
+        "results": "#e6f4ea",
+        "end": "#fce8e6",
+        "handoff": "#f3e8fd",
+        "say": "#ffffff",
+    }
     for n in g.nodes:
         x, y = pos[n.id]
-        out.append(f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="6" '
-                   f'fill="{colours.get(n.kind, "#fff")}" stroke="#888"/>')  # fmt: skip
+        out.append(
+            f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="6" '
+            f'fill="{colours.get(n.kind, "#fff")}" stroke="#888"/>'
+        )
         out.append(f'<text x="{x + 8}" y="{y + 16}" font-weight="bold">{html.escape(n.id)}</text>')
         lines = textwrap.wrap(" ".join(n.label.split()), 40)[:5]
         for i, line in enumerate(lines):
@@ -203,7 +226,7 @@ def _layers(g: Graph) -> dict[str, int]:
     """Breadth-first depth from the start; nodes not reachable go below everything."""
     out: dict[str, int] = {g.start: 0}
     queue = [g.start]
-    forward = {}
+    forward: dict[str, list[str]] = {}
     for e in g.edges:
         forward.setdefault(e.src, []).append(e.dst)
     while queue:
