@@ -84,7 +84,7 @@ def build(flow: Flow, describe: Describe) -> Graph:
         else:  # pragma: no cover - the schema has no other node types
             label = ""
         if node.skip_if is not None:
-            target = getattr(node, "next", None) or getattr(node, "default", None)
+            target: str | None = getattr(node, "next", None) or getattr(node, "default", None)
             if target is None and isinstance(node, Ask):
                 target = next((o.next for o in node.options if o.next), None)
             if target:
@@ -187,9 +187,9 @@ def to_svg(g: Graph) -> str:
     ]
     for e in g.edges:
         (x1, y1), (x2, y2) = pos[e.src], pos[e.dst]
-        sx, sy, tx, ty = x1 + width / 2, y1 + height, x2 + width / 2, y2
+        sx, sy, tx, ty = x1 + width // 2, y1 + height, x2 + width // 2, y2
         if y2 <= y1:  # back edge: around the right-hand side
-            sx, sy, tx, ty = x1 + width, y1 + height / 2, x2 + width, y2 + height / 2
+            sx, sy, tx, ty = x1 + width, y1 + height // 2, x2 + width, y2 + height // 2
             path = f"M{sx},{sy} C{sx + 120},{sy} {tx + 120},{ty} {tx},{ty}"
         else:
             path = f"M{sx},{sy} C{sx},{sy + 40} {tx},{ty - 40} {tx},{ty}"
