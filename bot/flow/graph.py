@@ -84,11 +84,11 @@ def build(flow: Flow, describe: Describe) -> Graph:
         else:  # pragma: no cover - the schema has no other node types
             label = ""
         if node.skip_if is not None:
-            target: str | None = getattr(node, "next", None) or getattr(node, "default", None)
-            if target is None and isinstance(node, Ask):
-                target = next((o.next for o in node.options if o.next), None)
-            if target:
-                edges.append(GEdge(nid, target, "skipped if " + condition(node.skip_if), True))
+            skip_to: str | None = getattr(node, "next", None) or getattr(node, "default", None)
+            if skip_to is None and isinstance(node, Ask):
+                skip_to = next((o.next for o in node.options if o.next), None)
+            if skip_to:
+                edges.append(GEdge(nid, skip_to, "skipped if " + condition(node.skip_if), True))
         nodes.append(GNode(nid, kind, label))
     known = {n.id for n in nodes}
     return Graph(nodes, [e for e in edges if e.dst in known], flow.start)
