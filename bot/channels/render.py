@@ -76,7 +76,10 @@ class Renderer:
             buttons.append(RenderedButton(b.id, f"✓ {label}" if b.selected else label))
         if reply.exit_button:
             buttons.append(RenderedButton("_exit", self.plain(Text.of(keys.EXIT), lang)))
-        return Rendered(tuple(pack(blocks, limit)), tuple(buttons), reply)
+        messages = pack(blocks, limit - 12)
+        if len(messages) > 1:  # "(2/3)" first: a neutral first line for notification previews
+            messages = [f"({i}/{len(messages)})\n{m}" for i, m in enumerate(messages, 1)]
+        return Rendered(tuple(messages), tuple(buttons), reply)
 
     def _param(self, value: Param, loc: str | None) -> str:
         rtl = bool(loc) and is_rtl(loc or "")

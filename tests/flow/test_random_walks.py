@@ -113,3 +113,28 @@ def test_random_walks_never_crash_or_strand_the_survivor(
         assert latest is not None, f"no way forward after {event} at {state.node}/{state.pending}"
         assert latest.buttons or latest.expects_text
         prompt = latest
+
+
+ALARMING = ("abuse", "sexual", "nude", "intimate", "deepfake", "sextortion", "revenge", "porn",
+            "suicid", "kill", "rape", "naked")  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions=st.lists(st.integers(0, 12), min_size=5, max_size=40))
+def test_no_message_starts_with_words_that_alarm_in_a_notification(
+    runtime: Runtime, actions: list[int]
+) -> None:
+    """Phone previews show a message's first line to anyone who glances at the screen."""
+    env = Env(channel="telegram", storage=True)
+    out = runtime.engine.step(None, Start("en"), env)
+    for pick in actions:
+        for reply in out.replies:
+            for message in runtime.renderer.reply(reply, "en").messages:
+                first = message.split("\n", 1)[0].lower()
+                assert not any(word in first for word in ALARMING), first
+        prompt = next((r for r in reversed(out.replies) if r.token), None)
+        if prompt is None or not prompt.buttons:
+            out = runtime.engine.step(out.state, Start("en"), env)
+            continue
+        button = prompt.buttons[pick % len(prompt.buttons)]
+        out = runtime.engine.step(out.state, Choice(str(prompt.token), button.id), env)
