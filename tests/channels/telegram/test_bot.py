@@ -363,3 +363,30 @@ class _NoStaff:
 
     async def survivor_left(self, chat_id: int, reason: str) -> None:
         return None
+
+
+async def test_logs_at_debug_never_carry_ids_names_text_or_the_token(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from bot.logs import configure
+
+    configure("DEBUG")
+    try:
+        async with running_bot(api, runtime, tmp_path) as bot:
+            canary = api.add_user("CanaryFirst", username="canary_user", user_id=918273645)
+            await bot.send(canary, "/start")
+            await bot.walk(canary, "ok", "no", "no")
+            await bot.send(canary, "CANARY-TEXT-5f3a my ex posted my photos")
+            await bot.media(canary, "photo")
+            api.block(canary)
+            await api.user_sends(canary, "/help")
+            await bot.settle()
+    finally:
+        logging.getLogger().handlers.clear()
+    out, err = capfd.readouterr()
+    logs = out + err
+    assert "DEBUG" in logs or "INFO" in logs  # something was logged
+    for secret in ("918273645", "CanaryFirst", "canary_user", "CANARY-TEXT-5f3a", api.token):
+        assert secret not in logs, secret
