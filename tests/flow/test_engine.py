@@ -9,7 +9,7 @@ from bot.flow.events import Choice, Start, TextIn
 from bot.flow.replies import EraseData, KeepCase, QuickExit, StartHandoff
 from bot.flow.state import State
 from bot.runtime import Runtime
-from tests.flow.walk import Walk, to_results
+from tests.flow.walk import DEFAULTS, Walk, to_results, walk_to
 
 STORAGE = Env(channel="telegram", storage=True)
 
@@ -45,20 +45,7 @@ def test_telegram_welcome_is_honest_about_what_is_kept_and_chat_history(runtime:
 
 
 def test_questions_come_in_the_expert_order_for_an_adult_survivor(runtime: Runtime) -> None:
-    answers = {
-        "safe": "ok",
-        "danger": "no",
-        "selfharm": "no",
-        "who": "self",
-        "age": "adult",
-        "what": "shared",
-        "real": "real",
-        "has_file": "yes",
-        "where": ["social"],
-        "country": "us",
-        "relationship": "skip",
-        "wants": ["removal"],
-    }
+    answers = {k: v for k, v in DEFAULTS.items() if k not in ("age_now", "bc")}
     w = Walk(runtime).start()
     asked = questions_until_results(w, answers)
     assert asked == [
@@ -96,23 +83,7 @@ def test_questions_come_in_the_expert_order_for_an_adult_survivor(runtime: Runti
 def test_questions_that_cannot_change_the_route_are_skipped(
     runtime: Runtime, answers: dict[str, str], skipped: str | None, asked: str | None
 ) -> None:
-    full = {
-        "safe": "ok",
-        "danger": "no",
-        "selfharm": "no",
-        "who": "self",
-        "age": "adult",
-        "age_now": "minor",
-        "what": "shared",
-        "real": "real",
-        "has_file": "yes",
-        "where": ["social"],
-        "country": "us",
-        "bc": "no",
-        "relationship": "skip",
-        "wants": ["removal"],
-        **answers,
-    }
+    full = {**DEFAULTS, "age_now": "minor", **answers}
     seen = questions_until_results(Walk(runtime).start(), full)
     if skipped:
         assert skipped not in seen
@@ -174,22 +145,10 @@ def test_self_harm_answer_gives_the_crisis_line_for_a_known_country(runtime: Run
 def test_crisis_words_typed_at_any_point_get_numbers_in_the_next_reply(
     runtime: Runtime, node: str
 ) -> None:
-    w = to_results(runtime, country="au") if node == "next_steps" else Walk(runtime).start()
-    while w.node != node:
-        w.pick(
-            {
-                "safe": "ok",
-                "danger": "no",
-                "selfharm": "no",
-                "who": "self",
-                "age": "adult",
-                "what": "shared",
-                "real": "real",
-                "has_file": "yes",
-                "country": "au",
-                "relationship": "skip",
-            }.get(w.node or "", "_done")
-        )
+    if node == "next_steps":
+        w = to_results(runtime, country="au")
+    else:
+        w = walk_to(Walk(runtime).start(), node, country="au")
     w.say("honestly i just want to die")
     assert w.replies[0].kind == "crisis"
     w.pick("_continue")
@@ -354,20 +313,7 @@ def test_damaged_state_data_starts_over_instead_of_crashing(runtime: Runtime) ->
 def test_multi_choice_toggles_then_done(runtime: Runtime) -> None:
     w = to_results(runtime, wants=[])
     assert w.state.answers["wants"] == "skip"  # Done with nothing chosen skips
-    w2 = Walk(runtime).start()
-    while w2.node != "where":
-        w2.pick(
-            {
-                "safe": "ok",
-                "danger": "no",
-                "selfharm": "no",
-                "who": "self",
-                "age": "adult",
-                "what": "shared",
-                "real": "real",
-                "has_file": "yes",
-            }[w2.node or ""]
-        )
+    w2 = walk_to(Walk(runtime).start(), "where")
     w2.pick("social")
     assert w2.replies[0].replaces_last and [b.id for b in w2.prompt.buttons if b.selected] == [
         "social"

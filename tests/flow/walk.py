@@ -103,27 +103,30 @@ class Walk:
         return out
 
 
+DEFAULTS: dict[str, str | list[str]] = {
+    "safe": "ok", "danger": "no", "selfharm": "no", "who": "self", "age": "adult",
+    "age_now": "adult", "what": "shared", "real": "real", "has_file": "yes",
+    "where": ["social"], "country": "us", "bc": "no", "relationship": "skip",
+    "wants": ["removal"],
+}  # fmt: skip
+
+
+def walk_to(w: Walk, node: str, **answers: str | list[str]) -> Walk:
+    """Answer with DEFAULTS (or `answers`) until the question `node` is showing."""
+    chosen = {**DEFAULTS, **answers}
+    for _ in range(40):
+        if w.node == node:
+            return w
+        value = chosen[w.node or ""]
+        w.pick(*value, "_done") if isinstance(value, list) else w.pick(value)
+    raise AssertionError(f"never reached {node}")
+
+
 def to_results(
     rt: Runtime, lang: str = "en", env: Env | None = None, **answers: str | list[str]
 ) -> Walk:
     """Walk the triage answering from `answers` (node id -> option), defaults elsewhere."""
-    defaults: dict[str, str | list[str]] = {
-        "safe": "ok",
-        "danger": "no",
-        "selfharm": "no",
-        "who": "self",
-        "age": "adult",
-        "age_now": "adult",
-        "what": "shared",
-        "real": "real",
-        "has_file": "yes",
-        "where": ["social"],
-        "country": "us",
-        "bc": "no",
-        "relationship": "skip",
-        "wants": ["removal"],
-    }
-    defaults.update(answers)
+    defaults: dict[str, str | list[str]] = {**DEFAULTS, **answers}
     w = Walk(rt, lang, env or Env()).start()
     for _ in range(40):
         node = w.node

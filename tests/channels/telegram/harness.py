@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +115,12 @@ def settings_for(api: FakeBotApi, data_dir: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_bot(
-    api: FakeBotApi, runtime: Runtime, data_dir: Path, mode: str = "polling", **overrides: Any
+    api: FakeBotApi,
+    runtime: Runtime,
+    data_dir: Path,
+    mode: str = "polling",
+    detector: Callable[[str], str | None] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
     port = free_port() if mode == "webhook" else None
     if port is not None:
@@ -125,7 +130,7 @@ async def running_bot(
     settings = settings_for(api, data_dir, **overrides)
     store = await Store.open(settings)
     service = TelegramService(
-        settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01,
+        settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
     )  # fmt: skip
     bot = Bot(api, service, settings, port)

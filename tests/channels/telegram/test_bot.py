@@ -390,3 +390,19 @@ async def test_logs_at_debug_never_carry_ids_names_text_or_the_token(
     assert "DEBUG" in logs or "INFO" in logs  # something was logged
     for secret in ("918273645", "CanaryFirst", "canary_user", "CANARY-TEXT-5f3a", api.token):
         assert secret not in logs, secret
+
+
+async def test_typing_in_another_language_gets_an_offer_not_a_switch(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    from bot.i18n.detect import LanguageDetector
+
+    detector = LanguageDetector(runtime.catalogs.codes).detect
+    async with running_bot(api, runtime, tmp_path, detector=detector) as bot:
+        val = api.add_user("Val", language_code="en")
+        await bot.send(val, "/start")
+        replies = await bot.send(val, "alguien publicó mis fotos sin permiso")
+        assert "Español" in replies[-1].text and "_yes" in bot.options(val)
+        assert "is it safe for you to chat" in bot.text(val)  # still English until they say so
+        await bot.press(val, "_yes")
+        assert "Pregunta 1" in bot.question(val).text
