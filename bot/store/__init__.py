@@ -14,6 +14,8 @@ modules behind it are private. The store never imports Telegram: chats and users
 from bot.store._store import (
     CaseRef,
     Conversation,
+    Entry,
+    HandoffCase,
     KeptCase,
     PurgeReport,
     Store,
@@ -26,6 +28,8 @@ __all__ = [
     "CaseRef",
     "Conversation",
     "DecryptionError",
+    "Entry",
+    "HandoffCase",
     "KeptCase",
     "PurgeReport",
     "RotateReport",

@@ -40,6 +40,8 @@ from bot.store.tables import (
     KeyShred,
     KeyStoreMeta,
     ProcessedUpdate,
+    StaffMember,
+    StaffTopic,
     StoreMeta,
     TrackedRow,
 )
@@ -53,6 +55,10 @@ MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
 PURGE_BATCH = 1000
 HANDOFF_OPEN = ("open", "claimed")
 CASE_STATUSES = ("kept", "open", "claimed", "closed")
+_STAMPS = {"open": ("opened_at", "announced_at"), "claimed": ("claimed_at",),
+           "closed": ("closed_at",)}  # fmt: skip
+MAX_TRANSCRIPT = 500  # relayed messages kept per case (newest win)
+MAX_NOTES = 200
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over a phone
 _EVENT = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -76,6 +82,35 @@ class KeptCase:
     answers: dict[str, str | list[str]] = field(repr=False)
     lang: str = field(repr=False)
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffCase:
+    """A case's handoff state: a random code, a staff pseudonym, times. No content."""
+
+    code: str
+    status: str  # kept | open | claimed | closed
+    thread_id: int | None
+    claimed_by: str | None
+    opened_at: dt.datetime | None
+    claimed_at: dt.datetime | None
+    announced_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    blocked_at: dt.datetime | None
+    expires_at: dt.datetime
+
+    @property
+    def with_staff(self) -> bool:
+        return self.status in HANDOFF_OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transcript line or note, decrypted: `who` is 'survivor', 'staff' or a pseudonym."""
+
+    at: dt.datetime
+    who: str
+    text: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,12 +598,14 @@ class Store:
                 await conn.execute(
                     delete(CaseRow)
                     .where(col(CaseRow.subject) == subject)
-                    .returning(col(CaseRow.code), col(CaseRow.key_id))
+                    .returning(col(CaseRow.code), col(CaseRow.key_id), col(CaseRow.thread_id))
                 )
             ).first()
             if case is not None:
                 code = case.code
                 shred.append(case.key_id)
+                if case.thread_id is not None:  # its conversation must leave the staff chat
+                    await self._schedule_topic(conn, case.thread_id, now)
             shred = await self._queue(conn, shred, now, unshared=True)
             if shred:
                 await self._audit(conn, f"erased.{reason}", None, code, now)
@@ -598,6 +635,8 @@ class Store:
             values: dict[str, Any] = {"status": status, "claimed_by": claimed_by}
             if thread_id is not None:
                 values["thread_id"] = thread_id
+            for stamp in _STAMPS.get(status, ()):
+                values[stamp] = now
             result = await conn.execute(
                 update(CaseRow).where(col(CaseRow.code) == code).values(**values)
             )
@@ -631,6 +670,309 @@ class Store:
         except DecryptionError:
             return None
         return chat if isinstance(chat, int) else None
+
+    async def case_of_chat(self, chat_id: int) -> HandoffCase | None:
+        """The survivor's live kept case, with its handoff state (no decryption)."""
+        subject = self._pseudonyms.chat(chat_id)
+        return await self._handoff_case(col(CaseRow.subject) == subject)
+
+    async def handoff_case(self, code: str) -> HandoffCase | None:
+        return await self._handoff_case(col(CaseRow.code) == code)
+
+    async def handoff_for_thread(self, thread_id: int) -> HandoffCase | None:
+        return await self._handoff_case(col(CaseRow.thread_id) == thread_id)
+
+    async def open_cases(self) -> list[HandoffCase]:
+        """Cases with staff now (open or claimed), oldest first: for /cases and the queue."""
+        async with self._tx() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(*_HANDOFF_COLUMNS)
+                    .where(col(CaseRow.status).in_(HANDOFF_OPEN))
+                    .where(col(CaseRow.expires_at) > self._clock())
+                    .order_by(col(CaseRow.opened_at), col(CaseRow.code))
+                )
+            ).all()
+        return [_handoff(r) for r in rows]
+
+    async def open_handoff(
+        self, code: str, thread_id: int, answers: dict[str, str | list[str]]
+    ) -> HandoffCase | None:
+        """Hand a kept case to staff in forum topic `thread_id`, with the answers the survivor
+        agreed to share (re-encrypted: they may now include a message for the team)."""
+        now = self._clock()
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    select(CaseRow.key_id).where(col(CaseRow.code) == code).with_for_update()
+                )
+            ).first()
+            if row is None:
+                return None
+            data_key = await self._keys.get(row.key_id)
+            sealed = seal(data_key, encode_json(answers), aad("kept_case", code, "answers_enc"))
+            await conn.execute(
+                update(CaseRow).where(col(CaseRow.code) == code).values(
+                    status="open", thread_id=thread_id, answers_enc=sealed, opened_at=now,
+                    announced_at=now, claimed_by=None, claimed_at=None, closed_at=None,
+                    blocked_at=None,
+                )
+            )  # fmt: skip
+            await self._audit(conn, "handoff.opened", None, code, now)
+        return await self.handoff_case(code)
+
+    async def move_thread(self, code: str, thread_id: int) -> bool:
+        """The case's topic was lost (deleted by hand): it now lives in `thread_id`."""
+        now = self._clock()
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(CaseRow).where(col(CaseRow.code) == code).values(thread_id=thread_id)
+            )
+            if result.rowcount:
+                await self._audit(conn, "handoff.topic_recreated", None, code, now)
+        return bool(result.rowcount)
+
+    async def claim(self, code: str, staff: str) -> HandoffCase | None:
+        """First claim wins (one conditional UPDATE, so across workers too); None if lost."""
+        now = self._clock()
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == code, col(CaseRow.status) == "open")
+                .where(col(CaseRow.expires_at) > now)
+                .values(status="claimed", claimed_by=staff, claimed_at=now)
+            )
+            if not result.rowcount:
+                return None
+            await self._audit(conn, "handoff.claimed", staff, code, now)
+        return await self.handoff_case(code)
+
+    async def close_handoff(
+        self, code: str, staff: str | None, delete_topic_at: dt.datetime | None
+    ) -> HandoffCase | None:
+        """Close an open or claimed case (once: None if it was not open) and schedule its
+        topic's deletion. Returns the case as it was before closing."""
+        now = self._clock()
+        before = await self.handoff_case(code)
+        if before is None or before.status not in HANDOFF_OPEN:
+            return None
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == code, col(CaseRow.status).in_(HANDOFF_OPEN))
+                .values(status="closed", closed_at=now)
+            )
+            if not result.rowcount:
+                return None
+            if before.thread_id is not None and delete_topic_at is not None:
+                await self._schedule_topic(conn, before.thread_id, delete_topic_at)
+            await self._audit(conn, "handoff.closed", staff, code, now)
+        return before
+
+    async def mark_blocked(self, code: str, blocked: bool = True) -> bool:
+        """Note that the survivor blocked (or unblocked) the bot; True only on a change, so
+        staff are told once."""
+        now = self._clock()
+        async with self._tx() as conn:
+            stamp = col(CaseRow.blocked_at)
+            changes = stamp.is_(None) if blocked else stamp.isnot(None)
+            result = await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == code, changes)
+                .values(blocked_at=now if blocked else None)
+            )
+            if result.rowcount:
+                event = "handoff.blocked" if blocked else "handoff.unblocked"
+                await self._audit(conn, event, None, code, now)
+        return bool(result.rowcount)
+
+    async def mark_announced(self, code: str, previous: dt.datetime | None) -> bool:
+        """Record a re-announcement; False when another worker did it first."""
+        now = self._clock()
+        stamp = col(CaseRow.announced_at)
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == code, col(CaseRow.status) == "open")
+                .where(stamp.is_(None) if previous is None else stamp == previous)
+                .values(announced_at=now)
+            )
+            if result.rowcount:
+                await self._audit(conn, "handoff.announced", None, code, now)
+        return bool(result.rowcount)
+
+    async def append_transcript(self, code: str, who: str, text: str) -> None:
+        """Add one relayed message (encrypted with the case) to its transcript."""
+        if who not in ("survivor", "staff"):
+            raise ValueError("who must be 'survivor' or 'staff'")
+        await self._append(code, "transcript_enc", [self._clock().timestamp(), who, text],
+                           MAX_TRANSCRIPT)  # fmt: skip
+
+    async def transcript(self, code: str, last: int = MAX_TRANSCRIPT) -> list[Entry]:
+        return (await self._entries(code, "transcript_enc"))[-last:]
+
+    async def add_note(self, code: str, staff: str, text: str) -> None:
+        """An internal staff note, encrypted with the case; never relayed to the survivor."""
+        if not _ID.match(staff):
+            raise ValueError("staff must be a pseudonym")
+        await self._append(code, "notes_enc", [self._clock().timestamp(), staff, text],
+                           MAX_NOTES)  # fmt: skip
+        async with self._tx() as conn:
+            await self._audit(conn, "staff.note", staff, code, self._clock())
+
+    async def notes(self, code: str) -> list[Entry]:
+        return await self._entries(code, "notes_enc")
+
+    async def _append(self, code: str, field_name: str, item: list[Any], cap: int) -> None:
+        field_col = getattr(CaseRow, field_name)
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(col(CaseRow.key_id), field_col)
+                    .where(col(CaseRow.code) == code)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                return
+            data_key = await self._keys.get(row[0])
+            where = aad("kept_case", code, field_name)
+            entries: list[Any] = []
+            if row[1] is not None:
+                try:
+                    value = unseal_json(data_key, row[1], where)
+                    entries = value if isinstance(value, list) else []
+                except DecryptionError:
+                    log.warning("a case's %s could not be decrypted; starting it afresh",
+                                field_name.removesuffix("_enc"))  # fmt: skip
+            entries = [*entries, item][-cap:]
+            await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == code)
+                .values({field_name: seal(data_key, encode_json(entries), where)})
+            )
+
+    async def _entries(self, code: str, field_name: str) -> list[Entry]:
+        field_col = getattr(CaseRow, field_name)
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(col(CaseRow.key_id), field_col).where(col(CaseRow.code) == code)
+                )
+            ).first()
+        if row is None or row[1] is None:
+            return []
+        try:
+            data_key = await self._keys.get(row[0])
+            value = unseal_json(data_key, row[1], aad("kept_case", code, field_name))
+        except DecryptionError:
+            return []
+        out: list[Entry] = []
+        for item in value if isinstance(value, list) else []:
+            if (isinstance(item, list) and len(item) == 3 and isinstance(item[0], int | float)
+                    and isinstance(item[1], str) and isinstance(item[2], str)):  # fmt: skip
+                out.append(Entry(dt.datetime.fromtimestamp(item[0], dt.UTC), item[1], item[2]))
+        return out
+
+    async def _handoff_case(self, where: Any) -> HandoffCase | None:
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(*_HANDOFF_COLUMNS)
+                    .where(where)
+                    .where(col(CaseRow.expires_at) > self._clock())
+                )
+            ).first()
+        return _handoff(row) if row is not None else None
+
+    # ------------------------------------------------------------------ staff topics, names
+
+    async def schedule_topic_deletion(self, thread_id: int, at: dt.datetime) -> None:
+        """Delete this staff topic at `at` (kept until `topic_deleted`, across restarts)."""
+        async with self._tx() as conn:
+            await self._schedule_topic(conn, thread_id, at)
+
+    async def topics_due(self, now: dt.datetime | None = None) -> list[int]:
+        async with self._tx() as conn:
+            return list(
+                (
+                    await conn.execute(
+                        select(StaffTopic.thread_id)
+                        .where(col(StaffTopic.delete_at) <= (now or self._clock()))
+                        .order_by(col(StaffTopic.delete_at))
+                        .limit(PURGE_BATCH)
+                    )
+                ).scalars()
+            )
+
+    async def topic_deleted(self, thread_id: int) -> None:
+        now = self._clock()
+        async with self._tx() as conn:
+            result = await conn.execute(
+                delete(StaffTopic).where(col(StaffTopic.thread_id) == thread_id)
+            )
+            if result.rowcount:
+                await self._audit(conn, "staff.topic_deleted", None, None, now)
+
+    async def _schedule_topic(
+        self, conn: AsyncConnection, thread_id: int, at: dt.datetime
+    ) -> None:
+        found = (
+            await conn.execute(
+                select(StaffTopic.delete_at).where(col(StaffTopic.thread_id) == thread_id)
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            await conn.execute(insert(StaffTopic).values(thread_id=thread_id, delete_at=at))
+        elif at < found:
+            await conn.execute(
+                update(StaffTopic)
+                .where(col(StaffTopic.thread_id) == thread_id)
+                .values(delete_at=at)
+            )
+
+    async def staff_name(self, staff: str) -> str | None:
+        """The display name a staff member chose (/name), or None: sign with the team's."""
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    select(StaffMember.key_id, StaffMember.name_enc).where(
+                        col(StaffMember.subject) == staff
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        try:
+            data_key = await self._keys.get(row.key_id)
+            name = unseal_json(data_key, row.name_enc, aad("staff_member", staff, "name_enc"))
+        except DecryptionError:
+            return None
+        return name if isinstance(name, str) else None
+
+    async def set_staff_name(self, staff: str, name: str | None) -> None:
+        """Set (or with None, forget and shred) a staff member's display name."""
+        if not _ID.match(staff):
+            raise ValueError("staff must be a pseudonym")
+        now = self._clock()
+        shred: list[str] = []
+        async with self._tx() as conn:
+            old = (
+                await conn.execute(
+                    select(StaffMember.key_id).where(col(StaffMember.subject) == staff)
+                )
+            ).scalar_one_or_none()
+            if old is not None:
+                await conn.execute(delete(StaffMember).where(col(StaffMember.subject) == staff))
+                shred = await self._queue(conn, [old], now)
+            if name is not None:
+                key_id, data_key = await self._keys.create()
+                sealed = seal(data_key, encode_json(name), aad("staff_member", staff, "name_enc"))
+                await conn.execute(
+                    insert(StaffMember).values(subject=staff, key_id=key_id, name_enc=sealed)
+                )
+            await self._audit(conn, "staff.name", staff, None, now)
+        await self._shred(shred, strict=False)
 
     # ------------------------------------------------------------------ retention
 
@@ -669,7 +1011,9 @@ class Store:
         rows_total = keys_total = 0
         while True:
             async with self._tx() as conn:
-                returning = [col(table.key_id), *([pk] if table is CaseRow else [])]
+                returning: list[Any] = [col(table.key_id)]
+                if table is CaseRow:
+                    returning += [pk, col(CaseRow.thread_id)]
                 result = await conn.execute(
                     delete(table)
                     .where(pk.in_(select(pk).where(expires <= now).limit(PURGE_BATCH)))
@@ -683,6 +1027,9 @@ class Store:
                     await conn.execute(insert(AuditEvent), [
                         {"at": now, "event": "case.purged", "subject": r[1]} for r in rows
                     ])  # fmt: skip
+                    for r in rows:
+                        if r[2] is not None:
+                            await self._schedule_topic(conn, int(r[2]), now)
             keys_total += await self._shred(key_ids, strict=True)
             rows_total += len(rows)
             if len(rows) < PURGE_BATCH:
@@ -753,7 +1100,7 @@ class Store:
         key_ids = list(dict.fromkeys(key_ids))
         if unshared and key_ids:
             used: set[str] = set()
-            for table in (ConversationRow, TrackedRow, CaseRow):
+            for table in (ConversationRow, TrackedRow, CaseRow, StaffMember):
                 used.update(
                     (
                         await conn.execute(
@@ -821,6 +1168,17 @@ class Store:
 
         with suppress(sqlite3.Error, OSError):
             await asyncio.to_thread(run)
+
+
+_HANDOFF_COLUMNS = tuple(
+    col(getattr(CaseRow, name))
+    for name in ("code", "status", "thread_id", "claimed_by", "opened_at", "claimed_at",
+                 "announced_at", "closed_at", "blocked_at", "expires_at")
+)  # fmt: skip
+
+
+def _handoff(row: Any) -> HandoffCase:
+    return HandoffCase(*row)
 
 
 def _aad_state(subject: str) -> bytes:

@@ -110,11 +110,35 @@ class CaseRow(MainTable, table=True):
     consent: str = Field(max_length=32)  # version of the consent text agreed to
     kept_at: dt.datetime = _when()
     expires_at: dt.datetime = _when(index=True)
-    status: str = Field(default="kept", max_length=16)  # kept | open | claimed | closed
+    status: str = Field(default="kept", max_length=16, index=True)  # kept|open|claimed|closed
     thread_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
     claimed_by: str | None = Field(default=None, max_length=PSEUDONYM_LEN)  # staff pseudonym
     transcript_enc: bytes | None = None
     notes_enc: bytes | None = None
+    opened_at: dt.datetime | None = _when(nullable=True)  # handed to staff
+    claimed_at: dt.datetime | None = _when(nullable=True)
+    announced_at: dt.datetime | None = _when(nullable=True)  # last (re-)announcement
+    closed_at: dt.datetime | None = _when(nullable=True)
+    blocked_at: dt.datetime | None = _when(nullable=True)  # the survivor blocked the bot
+
+
+class StaffTopic(MainTable, table=True):
+    """A staff forum topic to delete at `delete_at`: kept apart from the case, so erasing the
+    case (or a restart) never leaves its conversation behind in the staff chat."""
+
+    __tablename__ = "staff_topic"
+    thread_id: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={
+        "autoincrement": False})  # fmt: skip
+    delete_at: dt.datetime = _when(index=True)
+
+
+class StaffMember(MainTable, table=True):
+    """A display name a staff member chose to sign their messages with (encrypted)."""
+
+    __tablename__ = "staff_member"
+    subject: str = Field(primary_key=True, max_length=PSEUDONYM_LEN)  # staff pseudonym
+    key_id: str = Field(max_length=KEY_ID_LEN)
+    name_enc: bytes
 
 
 class ProcessedUpdate(MainTable, table=True):
