@@ -54,15 +54,33 @@ class Settings(BaseSettings):
     protect_content: bool = True
     flood_messages: int = Field(20, ge=1)  # per chat per minute before a polite slow-down
 
-    # Staff handoff
+    # Staff handoff (bot/staff): a forum supergroup where the bot is an admin
     staff_chat_id: int | None = None
-    staff_hours: str | None = None  # e.g. "Mon-Fri 09:00-17:00 Asia/Taipei"
-    staff_team_name: str | None = None
+    staff_hours: str | None = None  # e.g. "Mon-Fri 09:00-17:00 Asia/Taipei"; unset: always
+    staff_team_name: str | None = Field(None, max_length=64)  # signs staff messages
     reannounce_minutes: int = Field(30, ge=1)
     topic_delete_minutes: int = Field(60, ge=0)
 
     default_locale: str = "en"
     log_level: str = "INFO"
+
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(
+                "must be the staff supergroup's id, a negative number such as -1001234567890 "
+                "(not a user's id)"
+            )
+        return value
+
+    @field_validator("staff_hours")
+    @classmethod
+    def _staff_hours(cls, value: str | None) -> str | None:
+        from bot.staff.hours import parse_hours  # the parser says what to write instead
+
+        parse_hours(value)
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod
