@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import (
+    format_date,
+    format_skeleton,
+    format_time,
+    format_timedelta,
+    get_timezone_location,
+)
 
 from bot.flow import keys
 from bot.flow.replies import Join, Ltr, Param, Reply, Text
@@ -93,12 +99,29 @@ class Renderer:
             return str(value)
         if isinstance(value, int):
             return str(value)
+        if isinstance(value, dt.timedelta):  # "12 minutes", "3 hours": how long, in words
+            text = format_timedelta(value, threshold=2, locale=self._locale(loc))
+            return html.escape(text)
         if isinstance(value, dt.datetime):
-            return html.escape(format_datetime(value, format="medium", locale=self._locale(loc)))
+            return html.escape(self._when(value, self._locale(loc)))
         if isinstance(value, dt.date):
             return html.escape(format_date(value, format="long", locale=self._locale(loc)))
         escaped = html.escape(str(value), quote=False)
         return f"{FSI}{escaped}{PDI}" if rtl else escaped
+
+    @staticmethod
+    def _when(value: dt.datetime, locale: Locale) -> str:
+        """Weekday, date and time without seconds, in the value's own zone, which is named:
+        "Mon, Mar 2, 9:00 AM (Taiwan Time)"."""
+        pattern = locale.datetime_formats.get("medium", "{1}, {0}")
+        date = format_skeleton("MMMEd", value, locale=locale)
+        out = str(pattern).format(format_time(value, "short", locale=locale), date)
+        zone = value.tzinfo
+        if zone is dt.UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"):
+            return f"{out} (UTC)"
+        if zone is not None:
+            out += f" ({get_timezone_location(zone, locale=locale)})"
+        return out
 
     def _locale(self, loc: str | None) -> Locale:
         code = loc or "en"

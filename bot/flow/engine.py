@@ -85,6 +85,14 @@ class StaffStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """What staff see of a case: chosen answers, the message for the team, and risk flags."""
+
+    items: tuple[tuple[Text, Param], ...]
+    flags: tuple[str, ...]  # images_minor, user_minor, danger, selfharm
+
+
+@dataclass(frozen=True, slots=True)
 class Env:
     """Facts about the world outside the conversation, given by the host for one step."""
 
@@ -195,6 +203,83 @@ class Engine:
             Reply(tuple(body), (self._restart_button(),), self._token(t), "info", True)
         )
         return Outcome(t.state, tuple(t.replies), ())
+
+    def handoff_waiting(self, state: State, env: Env, ahead: int) -> Reply:
+        """What happens next, told honestly: within hours a person replies here (and how many
+        are waiting first); outside them, when the team is back and the crisis lines."""
+        staff = env.staff
+        if staff is None or staff.open_now or staff.next_open is None:
+            if ahead <= 0:
+                return Reply((Text.of(keys.HANDOFF_QUEUED_FIRST),))
+            return Reply((Text.of(keys.HANDOFF_QUEUED, ahead=ahead),))
+        t = _Turn(State.from_dict(state.to_dict()), env)
+        crisis = self._crisis_reply(t, "selfharm", buttons=False)
+        body = (Text.of(keys.HANDOFF_OFFLINE, when=staff.next_open), *crisis.body[1:])
+        return Reply(body, kind="crisis")
+
+    def handoff_unavailable(self, state: State, env: Env | None = None) -> Outcome:
+        """The team cannot be reached after all: the services that can talk with them, and
+        the survivor goes on from where the handoff would have led."""
+        t = _Turn(State.from_dict(state.to_dict()), env or Env())
+        t.state.mode = "triage"
+        t.state.pending = None
+        t.replies.append(
+            Reply((Text.of(keys.HANDOFF_NONE), *self._support_cards(t)), kind="info",
+                  sensitive=True)
+        )  # fmt: skip
+        after = next((n.next for n in self.flow.nodes.values() if isinstance(n, Handoff)), None)
+        self._goto(t, after or self.flow.start)
+        return Outcome(t.state, tuple(t.replies), ())
+
+    def restore(self, answers: dict[str, Answer], lang: str | None) -> State:
+        """A conversation rebuilt from a kept case's answers (its order from the flow)."""
+        state = State(flow=self.flow.id, lang=lang if self._supported(lang) else None, kept=True)
+        for nid in self.flow.questions():
+            name = self.flow.answer_name(nid)
+            if name in answers:
+                state.answers[name] = answers[name]
+                state.asked.append(nid)
+        return state
+
+    def case_summary(self, state: State) -> CaseSummary:
+        """The card staff see: every chosen answer, and typed text only where the survivor
+        wrote it for the team (an input leading to the handoff), never other free text."""
+        for_team = {
+            nid
+            for nid, n in self.flow.nodes.items()
+            if isinstance(n, Input) and isinstance(self.flow.nodes.get(n.next or ""), Handoff)
+        }
+        items = []
+        for (label, answer), nid in zip(self.summary(state), self._summarised(state), strict=True):
+            node = self.flow.nodes[nid]
+            if isinstance(node, Input) and (nid not in for_team or isinstance(answer, Text)):
+                continue  # free text not meant for the team, or a skipped message
+            items.append((label, answer))
+        flags: list[str] = []
+        images, users = self.audiences(state)
+        if images == "minor":
+            flags.append("images_minor")
+        if users == "minor":
+            flags.append("user_minor")
+        for nid in state.asked:
+            ask = self.flow.nodes.get(nid)
+            if not isinstance(ask, Ask):
+                continue
+            value = state.answers.get(self.flow.answer_name(nid))
+            picked = set(value if isinstance(value, list) else [value])
+            for option in ask.options:
+                if option.id in picked and option.crisis and option.crisis not in flags:
+                    flags.append(option.crisis)
+        return CaseSummary(tuple(items), tuple(flags))
+
+    def _summarised(self, state: State) -> list[str]:
+        """The node ids `summary` lists, in the same order."""
+        return [
+            nid
+            for nid in state.asked
+            if isinstance(self.flow.nodes.get(nid), Ask | Input)
+            and state.answers.get(self.flow.answer_name(nid)) is not None
+        ]
 
     def facts(self, state: State, env: Env | None = None) -> dict[str, Answer]:
         e = env or Env()

@@ -103,6 +103,63 @@ HANDOFF_JOINED = "handoff.joined"
 HANDOFF_FROM_TEAM = "handoff.from_team"  # {team} {text}
 HANDOFF_ENDED = "handoff.ended"
 HANDOFF_TEAM_NAME = "handoff.team_name"
+HANDOFF_SIGNATURE = "handoff.signature"  # {name} {team}: a staff member's chosen display name
+HANDOFF_RELAY_FAILED = "handoff.relay_failed"
+
+# The staff chat (bot/staff), in the bot's default locale.
+STAFF_TOPIC = "staff.topic_name"  # {code}
+STAFF_CARD_TITLE = "staff.card.title"  # {code}
+STAFF_CARD_LANGUAGE = "staff.card.language"  # {language} {code}
+STAFF_CARD_FLAGS = "staff.card.flags"  # {flags}
+STAFF_FLAG = {
+    "images_minor": "staff.flag.images_minor",
+    "user_minor": "staff.flag.user_minor",
+    "danger": "staff.flag.danger",
+    "selfharm": "staff.flag.selfharm",
+}
+STAFF_CARD_ITEM = "staff.card.item"  # {question} {answer}
+STAFF_CARD_TOLD_OPEN = "staff.card.told_open"
+STAFF_CARD_TOLD_OFFLINE = "staff.card.told_offline"  # {when}
+STAFF_CARD_HOW = "staff.card.how"  # {team}
+STAFF_CARD_REOPENED = "staff.card.reopened"
+STAFF_CLAIM = "staff.button.claim"
+STAFF_CLOSE = "staff.button.close"
+STAFF_CLAIMED = "staff.claimed"  # {name}
+STAFF_CLAIMED_TOAST = "staff.claimed_toast"
+STAFF_TAKEN = "staff.already_claimed"
+STAFF_ALREADY_CLOSED = "staff.already_closed"
+STAFF_NOT_STAFF = "staff.not_staff"
+STAFF_UNKNOWN_CASE = "staff.unknown_case"
+STAFF_CLAIM_FIRST = "staff.claim_first"
+STAFF_NOT_YOURS = "staff.not_yours"
+STAFF_NOT_YOURS_CLOSE = "staff.not_yours_close"
+STAFF_CLOSED = "staff.closed"  # {name} {delay}
+STAFF_SURVIVOR_ERASED = "staff.survivor_erased"  # {code}
+STAFF_SURVIVOR_LEFT = "staff.survivor_left"  # {delay}
+STAFF_BLOCKED = "staff.blocked"
+STAFF_UNDELIVERED_BLOCKED = "staff.undelivered_blocked"
+STAFF_UNDELIVERED = "staff.undelivered"
+STAFF_WITHHELD = "staff.withheld"
+STAFF_MEDIA_NOT_SENT = "staff.media_not_sent"
+STAFF_EDIT_NOT_SENT = "staff.edit_not_sent"
+STAFF_FROM_SURVIVOR = "staff.from_survivor"  # {text}
+STAFF_TEAM_SAID = "staff.team_said"  # {text}
+STAFF_CRISIS_WORDS = "staff.crisis_words"
+STAFF_REANNOUNCE = "staff.reannounce"  # {code} {waited}
+STAFF_CASES_TITLE = "staff.cases.title"
+STAFF_CASES_NONE = "staff.cases.none"
+STAFF_CASES_WAITING = "staff.cases.waiting"  # {code} {waited}
+STAFF_CASES_CLAIMED = "staff.cases.claimed"  # {code} {since}
+STAFF_NOTE_SAVED = "staff.note_saved"
+STAFF_NOTE_EMPTY = "staff.note_empty"
+STAFF_TOPIC_ONLY = "staff.topic_only"
+STAFF_NAME_SET = "staff.name_set"  # {signature}
+STAFF_NAME_CLEARED = "staff.name_cleared"  # {signature}
+STAFF_NAME_TOO_LONG = "staff.name_too_long"  # {max}
+STAFF_HELP = "staff.help"  # {team}
+STAFF_ERROR = "staff.error"
+STAFF_COMMAND_MENU = {name: f"staff.cmd.{name}" for name in ("cases", "note", "close", "name",
+                                                             "help")}  # fmt: skip
 
 ALL: frozenset[str] = frozenset(
     v if isinstance(v, str) else w

@@ -42,7 +42,7 @@ class Text:
         return cls(key, tuple(sorted(params.items())), count, bold)
 
 
-Param = str | int | Ltr | Text | Join | dt.datetime | dt.date
+Param = str | int | Ltr | Text | Join | dt.datetime | dt.date | dt.timedelta
 
 
 @dataclass(frozen=True, slots=True)
