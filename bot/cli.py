@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import click
@@ -24,6 +25,7 @@ from bot.i18n import toolkit
 from bot.i18n.catalog import CatalogError, Catalogs
 from bot.logs import configure as configure_logging
 from bot.runtime import DataError, Runtime, flow_path, load_runtime
+from bot.staff.desk import StaffDesk
 from bot.store import Store, StoreConfigError, StoreUnavailable
 from bot.store.commands import db, keys, purge
 from bot.web.app import make_app
@@ -322,9 +324,12 @@ async def _serve(settings: Settings, runtime: Runtime) -> None:
         store = await Store.open(settings)
     except (StoreConfigError, StoreUnavailable) as exc:
         fail(f"cannot open the store: {exc}")
+    # With a staff chat, handoffs go to hotline staff there; without, survivors get hotlines.
+    desk = partial(StaffDesk, settings, runtime, store) if settings.staff_chat_id else None
     try:
         service = TelegramService(settings, runtime, store, webhook=bool(settings.webhook_url),
-                                  detector=_detector(runtime.catalogs.codes))  # fmt: skip
+                                  detector=_detector(runtime.catalogs.codes),
+                                  desk=desk)  # fmt: skip
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -400,8 +400,8 @@ class Engine:
         if ev.option == "_exit":  # leaving must work from any message, however old
             self._on_command(t, Command("exit"))
             return
-        if s.mode == "handoff" or ev.token != str(s.turn):
-            self._stale(t)
+        if ev.token != str(s.turn) or (s.mode == "handoff" and not s.pending):
+            self._stale(t)  # with staff, only a prompt they opened (/delete, /help) takes buttons
             return
         if ev.option == "_restart":
             self._on_command(t, Command("restart"))
@@ -603,7 +603,10 @@ class Engine:
             self._prompt_pending(t, "language", resume=resume)
         elif option == "_human" and interrupting:
             s.pending = s.resume = None
-            self._goto(t, self.flow.entry.human or self.flow.start)
+            if s.mode == "handoff":
+                t.replies.append(Reply((Text.of(keys.HANDOFF_ALREADY),)))
+            else:
+                self._goto(t, self.flow.entry.human or self.flow.start)
         elif p.startswith("offer_lang:") and option in ("_yes", "_no"):
             code = p.split(":", 1)[1]
             if option == "_yes":

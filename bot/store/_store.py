@@ -906,10 +906,14 @@ class Store:
             )
 
     async def topic_deleted(self, thread_id: int) -> None:
+        """The topic is gone: forget the deletion, and the case no longer points at it."""
         now = self._clock()
         async with self._tx() as conn:
             result = await conn.execute(
                 delete(StaffTopic).where(col(StaffTopic.thread_id) == thread_id)
+            )
+            await conn.execute(
+                update(CaseRow).where(col(CaseRow.thread_id) == thread_id).values(thread_id=None)
             )
             if result.rowcount:
                 await self._audit(conn, "staff.topic_deleted", None, None, now)

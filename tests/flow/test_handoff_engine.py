@@ -85,3 +85,13 @@ def test_a_kept_case_restores_a_conversation_in_flow_order(runtime: Runtime) -> 
     state = runtime.engine.restore(dict(w.state.answers), "ko")
     assert state.lang == "ko" and state.kept and state.answers == w.state.answers
     assert runtime.engine.summary(state) == runtime.engine.summary(w.state)
+
+
+def test_delete_and_help_prompts_work_while_with_staff(runtime: Runtime) -> None:
+    w = to_results(runtime, env=OPEN).pick("talk", "share", "_skip")
+    w.command("help").pick("_human")
+    assert w.shown_keys() == ["handoff.already"]
+    assert w.state is not None and w.state.mode == "handoff"
+    w.command("delete").pick("_yes")
+    assert [type(e).__name__ for e in w.effects] == ["EndHandoff", "EraseData"]
+    assert w.state.mode == "done"

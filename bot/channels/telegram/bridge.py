@@ -64,10 +64,16 @@ MEDIA_KINDS = (
 
 
 class Desk(Protocol):
-    """The staff side of a handoff (bot/staff). The bridge only reports survivor events."""
+    """The staff side of a handoff (bot/staff). The bridge only reports survivor events.
+
+    `survivor_left` reasons: "exit" and "delete" (their data is erased right after),
+    "left" (a new start while with staff), "blocked" (they blocked the bot).
+    """
 
     def owns(self, chat_id: int) -> bool: ...
     def status(self) -> StaffStatus: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
     async def handle(self, update: Update) -> None: ...
     async def opened(self, chat_id: int, state: State) -> None: ...
     async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None: ...
@@ -117,8 +123,11 @@ class Bridge:
         if chat.type != Chat.PRIVATE:
             await self._leave(update, chat)
             return
-        if update.my_chat_member is not None:
-            return  # blocked or unblocked by the survivor: nothing to write
+        if update.my_chat_member is not None:  # blocked or unblocked: nothing to write
+            blocked = update.my_chat_member.new_chat_member.status == "kicked"
+            if blocked and self.desk is not None:
+                await self.desk.survivor_left(chat.id, "blocked")  # staff are told, once
+            return
         if update.edited_message is not None:
             await self._notice(chat.id, update.update_id, keys.EDITED)
             return
@@ -209,8 +218,9 @@ class Bridge:
     async def _effects(self, chat_id: int, outcome: Outcome) -> None:
         state = outcome.state
         for effect in outcome.effects:
-            if isinstance(effect, EndHandoff):
-                await self._end_handoff(chat_id, outcome, "delete")
+            if isinstance(effect, EndHandoff):  # before EraseData: staff hear it first
+                erasing = any(isinstance(e, EraseData) for e in outcome.effects)
+                await self._end_handoff(chat_id, outcome, "delete" if erasing else "left")
             elif isinstance(effect, EraseData):
                 await self.store.erase(chat_id, "delete")
             elif isinstance(effect, KeepCase):

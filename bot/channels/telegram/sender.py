@@ -14,6 +14,7 @@ from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ForumIconColor
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from tenacity import (
     AsyncRetrying,
@@ -35,6 +36,11 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 class Blocked(Exception):
     """The survivor blocked the bot (403): stop writing to them."""
+
+
+def thread_missing(exc: BaseException) -> bool:
+    """Telegram's answer for a forum topic that was deleted (or never existed)."""
+    return isinstance(exc, BadRequest) and "thread not found" in exc.message.lower()
 
 
 def _transient(exc: BaseException) -> bool:
@@ -108,6 +114,49 @@ class Sender:
                 link_preview_options=NO_PREVIEW,
             ),
         )
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        keyboard: InlineKeyboardMarkup | None = None,
+    ) -> bool:
+        """Replace a message's text and buttons; False when Telegram would not (too old...)."""
+        try:
+            await self._call(
+                "editMessageText",
+                lambda: self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode="HTML",
+                    reply_markup=keyboard,
+                    link_preview_options=NO_PREVIEW,
+                ),
+            )
+        except BadRequest as exc:
+            log.debug("could not edit a message: %s", exc.message)
+            return False
+        return True
+
+    async def create_topic(self, chat_id: int, name: str) -> int:
+        """Open a forum topic (the bot needs can_manage_topics); returns its thread id."""
+        topic = await self._call(
+            "createForumTopic",
+            lambda: self.bot.create_forum_topic(chat_id, name[:128], ForumIconColor.BLUE),
+        )
+        return topic.message_thread_id
+
+    async def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a forum topic and all its messages; one already gone counts as deleted."""
+        try:
+            await self._call(
+                "deleteForumTopic", lambda: self.bot.delete_forum_topic(chat_id, thread_id)
+            )
+        except BadRequest as exc:
+            if not thread_missing(exc):
+                raise
 
     async def show_answer(self, message: Message, label: str | None) -> None:
         """Edit an answered question: the answer stays visible, the buttons go."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -103,6 +104,9 @@ class PerChatProcessor(BaseUpdateProcessor):
         return None
 
 
+DeskFactory = Callable[[Sender], Desk]  # the staff desk is built on the service's Sender
+
+
 class TelegramService:
     def __init__(
         self,
@@ -111,10 +115,11 @@ class TelegramService:
         store: Store,
         *,
         webhook: bool = False,
-        desk: Desk | None = None,
+        desk: DeskFactory | None = None,
         rate_limiter: BaseRateLimiter[int] | None = None,
         retry_wait: float = 0.5,
         detector: Callable[[str], str | None] | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         problems = config_problems(settings)
         if problems:
@@ -142,8 +147,11 @@ class TelegramService:
         self.application = builder.build()
         self.sender = Sender(self.application.bot, runtime.renderer, settings.protect_content,
                              wait=retry_wait)  # fmt: skip
+        self.desk = desk(self.sender) if desk is not None else None
         self.bridge = Bridge(settings, runtime.engine, runtime.catalogs, runtime.renderer, store,
-                             self.sender, detector=detector, desk=desk)  # fmt: skip
+                             self.sender, detector=detector, desk=self.desk)  # fmt: skip
+        if clock is not None:
+            self.bridge.clock = clock
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._purge_task: asyncio.Task[None] | None = None
@@ -170,11 +178,15 @@ class TelegramService:
                 f"({type(exc).__name__}); check the network or HELPLINE_TELEGRAM_API_URL"
             ) from None
         await self.set_commands()
+        if self.desk is not None:
+            await self.desk.start()  # checks the staff chat: a clear line if it is wrong
         self._purge_task = asyncio.create_task(self._purge_loop(), name="purge")
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        if self.desk is not None:
+            await self.desk.stop()
         if self._purge_task is not None:
             self._purge_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -16,8 +17,10 @@ from prometheus_client import REGISTRY
 from telegram.ext import AIORateLimiter
 
 from bot.channels.telegram import TelegramService
+from bot.channels.telegram.sender import Sender
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.staff.desk import StaffDesk
 from bot.store import Store
 from bot.web.app import make_app
 from tests.fakebot import FakeBotApi
@@ -102,6 +105,10 @@ class Bot:
                 await self.press(user, option)
 
 
+def fake_clock(api: FakeBotApi) -> Callable[[], dt.datetime]:
+    return lambda: dt.datetime.fromtimestamp(api.clock.now(), dt.UTC)
+
+
 def settings_for(api: FakeBotApi, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "telegram_token": api.token,
@@ -128,10 +135,18 @@ async def running_bot(
         overrides.setdefault("webhook_secret", SECRET)
         overrides.setdefault("listen", f"127.0.0.1:{port}")
     settings = settings_for(api, data_dir, **overrides)
-    store = await Store.open(settings)
+    # With a staff chat, the store, bridge and desk all run on the fake's clock, so a test
+    # moves time (re-announcements, topic deletion) with api.clock.advance().
+    clock = fake_clock(api) if settings.staff_chat_id is not None else None
+    store = await Store.open(settings, clock=clock)
+
+    def desk(sender: Sender) -> StaffDesk:
+        return StaffDesk(settings, runtime, store, sender, clock=clock, tick=0.02)
+
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
+        desk=desk if clock is not None else None, clock=clock,
     )  # fmt: skip
     bot = Bot(api, service, settings, port)
     try:
