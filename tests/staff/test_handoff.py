@@ -361,6 +361,12 @@ async def test_the_relay_survives_a_restart_in_the_middle_of_a_handoff(
         assert api.last_bot_message(wes.id).text == "상담팀\nStill here after a restart"
         await bot.send(wes, "고마워요")
         assert staff.in_topic(thread)[-1].text == "Survivor:\n고마워요"
+        await staff_says(bot, staff, staff.mei, thread, "/close")
+        assert "상담팀이 이 대화를 종료했어요" in api.last_bot_message(wes.id).text
+    async with staffed_bot(api, runtime, tmp_path, staff):  # and another: the deletion is kept
+        assert staff.topics() != []
+        api.clock.advance(minutes=61)
+        await api.wait_for(lambda: staff.topics() == [])
 
 
 async def test_only_the_claimer_writes_and_nothing_outside_case_topics_is_relayed(
