@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bot.flow.engine import Env, StaffStatus
 from bot.flow.events import Choice, Command, Event, Media, Start, TextIn
+from bot.flow.model import Ask
 from bot.flow.replies import QuickExit, Reply
 from bot.flow.state import State
 from bot.runtime import Runtime
@@ -138,3 +139,31 @@ def test_no_message_starts_with_words_that_alarm_in_a_notification(
             continue
         button = prompt.buttons[pick % len(prompt.buttons)]
         out = runtime.engine.step(out.state, Choice(str(prompt.token), button.id), env)
+
+
+def test_no_english_text_that_can_open_a_message_starts_with_alarming_words(
+    runtime: Runtime,
+) -> None:
+    """The same rule over the catalog itself, so rarely reached questions are covered too.
+
+    Left out: text that never opens a message (buttons, service cards, results sections,
+    which follow a neutral intro or a "(2/3)" part number) and the crisis word lists.
+    """
+    inner = ("res.", "card", "contact.", "crisis.words.", "country.", "cmd.", "results.",
+             "staff.cmd.", "common.", "about.locale", "mydata.item")  # fmt: skip
+    nodes = runtime.flow.nodes.values()
+    labels = {o.label for n in nodes for o in getattr(n, "options", [])}
+    numbered = {  # questions shown under "Question 3 of about 11"
+        v if isinstance(v, str) else v.key
+        for n in nodes
+        if isinstance(n, Ask) and n.progress
+        for v in ([n.text] if isinstance(n.text, str) else n.text)
+    }
+    for key, msg in runtime.catalogs.source().messages.items():
+        if (
+            key.startswith(inner) and not key.startswith("results.intro")
+        ) or key in labels | numbered:
+            continue
+        for form in msg.forms:
+            first = form.split("\n", 1)[0].lower()
+            assert not any(word in first for word in ALARMING), (key, first)
