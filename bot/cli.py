@@ -327,9 +327,14 @@ async def _serve(settings: Settings, runtime: Runtime) -> None:
     # With a staff chat, handoffs go to hotline staff there; without, survivors get hotlines.
     desk = partial(StaffDesk, settings, runtime, store) if settings.staff_chat_id else None
     try:
-        service = TelegramService(settings, runtime, store, webhook=bool(settings.webhook_url),
-                                  detector=_detector(runtime.catalogs.codes),
-                                  desk=desk)  # fmt: skip
+        service = TelegramService(
+            settings,
+            runtime,
+            store,
+            webhook=bool(settings.webhook_url),
+            detector=_detector(runtime.catalogs.codes),
+            desk=desk,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -15,8 +15,9 @@ from bot.flow import keys
 from bot.flow.check import Report, check_all
 from bot.flow.crisis import CrisisMatcher
 from bot.flow.directory import Directory
-from bot.flow.engine import Engine, LocaleInfo
+from bot.flow.engine import Engine
 from bot.flow.model import Flow
+from bot.flow.screens import LocaleInfo
 from bot.i18n.catalog import Catalogs
 from bot.i18n.toolkit import coverage
 

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from bot.channels.render import Rendered, Renderer
-from bot.flow.engine import Engine, Env, Outcome
+from bot.flow.engine import Engine, Outcome
 from bot.flow.events import Choice, Command, Event, Start, TextIn
 from bot.flow.replies import QuickExit
+from bot.flow.screens import Env
 from bot.flow.state import State
 
 Detector = Callable[[str], str | None]

@@ -9,9 +9,10 @@ the host to carry out after it has saved `outcome.state`.
 """
 
 from bot.flow.directory import Directory, load_directory
-from bot.flow.engine import Engine, Env, LocaleInfo, Outcome, StaffStatus, Stored
+from bot.flow.engine import Engine, Outcome
 from bot.flow.loader import FlowError, load_flow
 from bot.flow.model import Flow
+from bot.flow.screens import Env, LocaleInfo, StaffStatus, Stored
 from bot.flow.state import State
 
 __all__ = [

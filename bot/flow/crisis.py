@@ -16,8 +16,9 @@ _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]
 
 
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
-_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "’": "'", "‘": "'",
-                       "\u0640": None})  # fmt: skip
+_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "’": "'", "‘": "'", "\u0640": None}
+)
 _MARKS = re.compile(r"[\u064b-\u065f\u0670]")  # Arabic short-vowel marks
 
 

@@ -6,7 +6,6 @@ the triage runs in microseconds in tests and the same flow serves Telegram and t
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from bot.flow import keys
 from bot.flow.conditions import SKIPPED, holds
 from bot.flow.crisis import CrisisMatcher
-from bot.flow.directory import Audience, Country, Directory, Resource
+from bot.flow.directory import Directory
 from bot.flow.events import (
     MAX_TEXT,
     CaseLoaded,
@@ -28,7 +27,6 @@ from bot.flow.events import (
 from bot.flow.model import (
     Ask,
     Branch,
-    Condition,
     End,
     Flow,
     Handoff,
@@ -36,73 +34,26 @@ from bot.flow.model import (
     Option,
     Results,
     Say,
-    TextSpec,
 )
 from bot.flow.replies import (
     Button,
     Effect,
     EndHandoff,
     EraseData,
-    Join,
     KeepCase,
     LoadCase,
-    Ltr,
-    Param,
     QuickExit,
     RelayToStaff,
     Reply,
     StartHandoff,
     Text,
 )
+from bot.flow.screens import Env, LocaleInfo, Screens
 from bot.flow.state import Answer, State
 
 CONSENT_VERSION = "keep-v1"
 MAX_HOPS = 200  # a flow edit that loops without a question ends here instead of spinning
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-@dataclass(frozen=True, slots=True)
-class LocaleInfo:
-    code: str
-    native_name: str
-    reviewed: bool = False
-    source: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What the store holds for this survivor, for /mydata and /resume."""
-
-    working_expires: dt.datetime | None = None
-    case_expires: dt.datetime | None = None
-    in_handoff: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StaffStatus:
-    open_now: bool
-    next_open: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseSummary:
-    """What staff see of a case: chosen answers, the message for the team, and risk flags."""
-
-    items: tuple[tuple[Text, Param], ...]
-    flags: tuple[str, ...]  # images_minor, user_minor, danger, selfharm
-
-
-@dataclass(frozen=True, slots=True)
-class Env:
-    """Facts about the world outside the conversation, given by the host for one step."""
-
-    channel: str = "console"
-    storage: bool = False  # a store exists, so answers can be kept with consent
-    retention_days: int = 30
-    idle_hours: int = 24
-    stored: Stored | None = None
-    staff: StaffStatus | None = None  # None: no staff chat configured
-    client_lang: str | None = None  # the app's language, for a conversation that starts now
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +88,7 @@ COMMANDS = (
 class Engine:
     """Runs one flow over one resource directory. Thread-safe: it holds no mutable state."""
 
-    __slots__ = ("_country_node", "crisis", "default_lang", "directory", "flow", "locales")
+    __slots__ = ("crisis", "default_lang", "directory", "flow", "locales", "screens")
 
     def __init__(
         self,
@@ -152,10 +103,7 @@ class Engine:
         self.locales = tuple(locales)
         self.crisis = crisis
         self.default_lang = default_lang
-        self._country_node = next(
-            (nid for nid, n in flow.nodes.items() if isinstance(n, Ask) and n.options_from),
-            None,
-        )
+        self.screens = Screens(flow, directory, locales, default_lang)
 
     # ------------------------------------------------------------------ public
 
@@ -190,7 +138,7 @@ class Engine:
     def unavailable(self, lang: str | None) -> Reply:
         """The service is briefly down: say so, with the international crisis numbers."""
         t = _Turn(State(lang=lang), Env())
-        crisis = self._crisis_reply(t, "selfharm", buttons=False)
+        crisis = self.screens.crisis(t.state, t.env, "selfharm", buttons=False)
         return Reply((Text.of(keys.UNAVAILABLE), *crisis.body[1:]), kind="crisis")
 
     def handoff_closed(self, state: State, env: Env | None = None) -> Outcome:
@@ -198,7 +146,7 @@ class Engine:
         t = _Turn(State.from_dict(state.to_dict()), env or Env())
         t.state.mode = "done"
         t.state.pending = None
-        body = [Text.of(keys.HANDOFF_CLOSED), *self._support_cards(t)]
+        body = [Text.of(keys.HANDOFF_CLOSED), *self.screens.support_cards(t.state, t.env)]
         t.replies.append(
             Reply(tuple(body), (self._restart_button(),), self._token(t), "info", True)
         )
@@ -213,7 +161,7 @@ class Engine:
                 return Reply((Text.of(keys.HANDOFF_QUEUED_FIRST),))
             return Reply((Text.of(keys.HANDOFF_QUEUED, ahead=ahead),))
         t = _Turn(State.from_dict(state.to_dict()), env)
-        crisis = self._crisis_reply(t, "selfharm", buttons=False)
+        crisis = self.screens.crisis(t.state, t.env, "selfharm", buttons=False)
         body = (Text.of(keys.HANDOFF_OFFLINE, when=staff.next_open), *crisis.body[1:])
         return Reply(body, kind="crisis")
 
@@ -224,9 +172,12 @@ class Engine:
         t.state.mode = "triage"
         t.state.pending = None
         t.replies.append(
-            Reply((Text.of(keys.HANDOFF_NONE), *self._support_cards(t)), kind="info",
-                  sensitive=True)
-        )  # fmt: skip
+            Reply(
+                (Text.of(keys.HANDOFF_NONE), *self.screens.support_cards(t.state, t.env)),
+                kind="info",
+                sensitive=True,
+            )
+        )
         after = next((n.next for n in self.flow.nodes.values() if isinstance(n, Handoff)), None)
         self._goto(t, after or self.flow.start)
         return Outcome(t.state, tuple(t.replies), ())
@@ -240,90 +191,6 @@ class Engine:
                 state.answers[name] = answers[name]
                 state.asked.append(nid)
         return state
-
-    def case_summary(self, state: State) -> CaseSummary:
-        """The card staff see: every chosen answer, and typed text only where the survivor
-        wrote it for the team (an input leading to the handoff), never other free text."""
-        for_team = {
-            nid
-            for nid, n in self.flow.nodes.items()
-            if isinstance(n, Input) and isinstance(self.flow.nodes.get(n.next or ""), Handoff)
-        }
-        items = []
-        for (label, answer), nid in zip(self.summary(state), self._summarised(state), strict=True):
-            node = self.flow.nodes[nid]
-            if isinstance(node, Input) and (nid not in for_team or isinstance(answer, Text)):
-                continue  # free text not meant for the team, or a skipped message
-            items.append((label, answer))
-        flags: list[str] = []
-        images, users = self.audiences(state)
-        if images == "minor":
-            flags.append("images_minor")
-        if users == "minor":
-            flags.append("user_minor")
-        for nid in state.asked:
-            ask = self.flow.nodes.get(nid)
-            if not isinstance(ask, Ask):
-                continue
-            value = state.answers.get(self.flow.answer_name(nid))
-            picked = set(value if isinstance(value, list) else [value])
-            for option in ask.options:
-                if option.id in picked and option.crisis and option.crisis not in flags:
-                    flags.append(option.crisis)
-        return CaseSummary(tuple(items), tuple(flags))
-
-    def _summarised(self, state: State) -> list[str]:
-        """The node ids `summary` lists, in the same order."""
-        return [
-            nid
-            for nid in state.asked
-            if isinstance(self.flow.nodes.get(nid), Ask | Input)
-            and state.answers.get(self.flow.answer_name(nid)) is not None
-        ]
-
-    def facts(self, state: State, env: Env | None = None) -> dict[str, Answer]:
-        e = env or Env()
-        return {
-            **state.answers,
-            "channel": e.channel,
-            "storage": "true" if e.storage else "false",
-            "staff": "true" if e.staff is not None and e.storage else "false",
-            "kept": "true" if state.kept else "false",
-        }
-
-    def audiences(self, state: State) -> tuple[Audience, Audience]:
-        """(age of the person when the images were made, current age of the one asking)."""
-        a = self.flow.audience
-        facts = self.facts(state)
-
-        def pick(minor: Condition | None, adult: Condition | None) -> Audience:
-            if minor is not None and holds(minor, facts):
-                return "minor"
-            if adult is not None and holds(adult, facts):
-                return "adult"
-            return "any"
-
-        return pick(a.images_minor, a.images_adult), pick(a.users_minor, a.users_adult)
-
-    def country_of(self, state: State) -> Country | None:
-        if self._country_node is None:
-            return None
-        value = state.answers.get(self.flow.answer_name(self._country_node))
-        return self.directory.country(value) if isinstance(value, str) else None
-
-    def summary(self, state: State) -> list[tuple[Text, Param]]:
-        """Each answered question with its answer, as shown in /mydata and to staff."""
-        out: list[tuple[Text, Param]] = []
-        for nid in state.asked:
-            node = self.flow.nodes.get(nid)
-            if not isinstance(node, Ask | Input):
-                continue
-            value = state.answers.get(self.flow.answer_name(nid))
-            if value is None:
-                continue
-            label = Text.of(node.summary or self._text_key(node.text, state))
-            out.append((label, self._answer_param(nid, value)))
-        return out
 
     # ------------------------------------------------------------------ events
 
@@ -365,10 +232,10 @@ class Engine:
         elif name == "language":
             self._prompt_pending(t, "language", resume=s.resume if s.pending else s.node)
         elif name == "about":
-            t.replies.append(self._about())
+            t.replies.append(self.screens.about())
             self._reprompt(t)
         elif name == "mydata":
-            t.replies.append(self._mydata(t))
+            t.replies.append(self.screens.mydata(t.state, t.env))
             self._reprompt(t)
         elif name == "delete":
             if not t.env.storage:
@@ -475,7 +342,7 @@ class Engine:
             if text:
                 t.effects.append(RelayToStaff(text))
             if kind:
-                t.replies.append(self._crisis_reply(t, kind, buttons=False))
+                t.replies.append(self.screens.crisis(t.state, t.env, kind, buttons=False))
             return
         if kind:
             self._crisis(t, kind, resume=s.resume if s.pending else s.node)
@@ -586,7 +453,9 @@ class Engine:
                 exit_button=True,
             )
         if p.startswith("crisis:"):
-            return self._crisis_reply(t, p.split(":", 1)[1], buttons=True, token=token)
+            return self.screens.crisis(
+                t.state, t.env, p.split(":", 1)[1], buttons=True, token=token
+            )
         return None
 
     def _on_pending_choice(self, t: _Turn, option: str) -> None:
@@ -633,12 +502,12 @@ class Engine:
             else:
                 t.replies.append(Reply((Text.of(keys.DELETE_CANCELLED),)))
                 self._resume(t, resume)
-        elif p.startswith("crisis:") and option.startswith("_cc:") and self._country_node:
+        elif p.startswith("crisis:") and option.startswith("_cc:") and self.screens.country_node:
             code = option[4:]
             if self.directory.country(code):
-                s.answers[self.flow.answer_name(self._country_node)] = code
-                if self._country_node not in s.asked:
-                    s.asked.append(self._country_node)
+                s.answers[self.flow.answer_name(self.screens.country_node)] = code
+                if self.screens.country_node not in s.asked:
+                    s.asked.append(self.screens.country_node)
             t.replies.append(self._pending_reply(t, bump=True) or Reply(()))
         else:
             self._stale(t)
@@ -668,61 +537,6 @@ class Engine:
         if reply:
             t.replies.append(reply)
 
-    def _crisis_reply(self, t: _Turn, kind: str, buttons: bool, token: str | None = None) -> Reply:
-        country = self.country_of(t.state)
-        _, users = self.audiences(t.state)
-        body: list[Text] = [
-            Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)
-        ]
-        btns: list[Button] = []
-        if country is not None:
-            if country.emergency:
-                body.append(
-                    Text.of(
-                        keys.CRISIS_EMERGENCY,
-                        country=Text.of(country.name_key),
-                        number=Ltr(country.emergency.number),
-                    )
-                )
-            lines = [*(country.crisis_minors if users == "minor" else ()), *country.crisis]
-            lines = lines or list(self.directory.global_.crisis)  # no national line on file
-            cards = [
-                self._card(self.directory.resources[r], t.state) for r in dict.fromkeys(lines)
-            ]
-            if cards:
-                body.append(Text.of(keys.CRISIS_LINES))
-                body.extend(cards)
-        else:
-            body.append(Text.of(keys.CRISIS_INTERNATIONAL))
-            for c in self.directory.national():
-                if c.emergency:
-                    body.append(
-                        Text.of(
-                            keys.CRISIS_COUNTRY_LINE,
-                            country=Text.of(c.name_key),
-                            number=Ltr(c.emergency.number),
-                        )
-                    )
-                for rid in c.crisis[:1]:
-                    body.append(self._card(self.directory.resources[rid], t.state))
-            body.extend(
-                self._card(self.directory.resources[r], t.state)
-                for r in self.directory.global_.crisis
-            )
-            if buttons and self._country_node:
-                body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
-                btns.extend(
-                    Button(f"_cc:{c.option_id}", Text.of(c.name_key))
-                    for c in self.directory.national()
-                )
-        if buttons:
-            btns.append(Button("_continue", Text.of(keys.CRISIS_CONTINUE)))
-            if t.env.staff is not None and t.env.storage and self.flow.entry.human:
-                btns.append(Button("_human", Text.of(keys.CRISIS_HUMAN)))
-        return Reply(
-            tuple(body), tuple(btns), token if buttons else None, "crisis", exit_button=buttons
-        )
-
     # ------------------------------------------------------------------ walking the flow
 
     def _goto(self, t: _Turn, node_id: str) -> None:
@@ -736,21 +550,24 @@ class Engine:
                 self._restart_kindly(t)
                 return
             node = self.flow.nodes[current]
-            facts = self.facts(s, t.env)
+            facts = self.screens.facts(s, t.env)
             if node.skip_if is not None and holds(node.skip_if, facts):
                 current = self._skip_target(node)
                 continue
-            if current == self._country_node and self.flow.answer_name(current) in s.answers:
+            if (
+                current == self.screens.country_node
+                and self.flow.answer_name(current) in s.answers
+            ):
                 current = self._skip_target(node)  # given already, from a crisis prompt
                 continue
             if isinstance(node, Say):
-                body = tuple(self._flow_text(spec, t) for spec in node.text)
+                body = tuple(self.screens.flow_text(spec, t.state, t.env) for spec in node.text)
                 t.replies.append(Reply(body, kind="info"))
                 current = node.next
             elif isinstance(node, Branch):
                 current = next((r.next for r in node.routes if holds(r.when, facts)), node.default)
             elif isinstance(node, Results):
-                t.replies.append(self._results(t, node))
+                t.replies.append(self.screens.results(node, t.state, t.env))
                 current = node.next
             elif isinstance(node, Handoff):
                 if self._handoff(t):
@@ -766,7 +583,7 @@ class Engine:
                 s.mode = "done"
                 t.replies.append(
                     Reply(
-                        (self._flow_text(node.text, t),),
+                        (self.screens.flow_text(node.text, t.state, t.env),),
                         (self._restart_button(),),
                         self._token(t, bump=True),
                         "info",
@@ -839,7 +656,7 @@ class Engine:
         if isinstance(node, Ask) and node.progress:
             n, total = self._progress(t, node_id)
             body.append(Text.of(keys.PROGRESS, n=n, total=total))
-        body.append(self._flow_text(node.text, t))
+        body.append(self.screens.flow_text(node.text, t.state, t.env))
         buttons: list[Button] = []
         if isinstance(node, Ask):
             picks = set(t.state.picks)
@@ -863,14 +680,14 @@ class Engine:
         )
 
     def _options(self, node: Ask, t: _Turn) -> list[Option]:
-        facts = self.facts(t.state, t.env)
+        facts = self.screens.facts(t.state, t.env)
         opts: list[Option] = []
         if node.options_from == "countries":
             opts = [Option(id=c.option_id, label=c.name_key) for c in self.directory.national()]
         return opts + [o for o in node.options if o.show_if is None or holds(o.show_if, facts)]
 
     def _progress(self, t: _Turn, node_id: str) -> tuple[int, int]:
-        facts = self.facts(t.state, t.env)
+        facts = self.screens.facts(t.state, t.env)
         done = 0
         for nid in t.state.asked:
             asked = self.flow.nodes.get(nid)
@@ -886,104 +703,12 @@ class Engine:
             ahead += 1
         return done + 1, max(done + ahead, done + 1)
 
-    def _flow_text(self, spec: TextSpec, t: _Turn) -> Text:
-        return Text.of(
-            self._text_key(spec, t.state, t.env), days=t.env.retention_days, hours=t.env.idle_hours
-        )
-
-    def _text_key(self, spec: TextSpec, state: State, env: Env | None = None) -> str:
-        if isinstance(spec, str):
-            return spec
-        facts = self.facts(state, env)
-        for variant in spec:
-            if variant.when is None or holds(variant.when, facts):
-                return variant.key
-        return spec[-1].key
-
-    def _results(self, t: _Turn, node: Results) -> Reply:
-        facts = self.facts(t.state, t.env)
-        images, users = self.audiences(t.state)
-        country = self.country_of(t.state)
-        body: list[Text] = [self._flow_text(node.text, t)]
-        shown: set[str] = set()
-        for section in node.sections:
-            if section.when is not None and not holds(section.when, facts):
-                continue
-            chunk: list[Text] = []
-            if section.title:
-                chunk.append(Text.of(section.title, bold=True))
-            chunk.extend(self._flow_text(spec, t) for spec in section.text)
-            if section.resources is not None:
-                sel = section.resources
-                found = [
-                    r
-                    for r in self.directory.select(
-                        country=country.option_id if country else None,
-                        ids=sel.ids,
-                        tags=sel.tags,
-                        not_tags=sel.not_tags,
-                        facts=facts,
-                        images=images,
-                        users=users,
-                        limit=sel.limit + len(shown),
-                    )
-                    if r.id not in shown
-                ][: sel.limit]
-                if not found and not section.text:
-                    continue
-                shown.update(r.id for r in found)
-                chunk.extend(self._card(r, t.state) for r in found)
-            body.extend(chunk)
-        return Reply(tuple(body), kind="results", sensitive=True)
-
-    def _card(self, r: Resource, state: State) -> Text:
-        contacts: list[Param] = []
-        for c in r.contacts:
-            kind = "sms_keyword" if c.kind == "sms" and c.keyword else c.kind
-            params: tuple[tuple[str, Param], ...] = (("value", Ltr(c.value)),)
-            if c.keyword:
-                params = (("keyword", Ltr(c.keyword)), *params)
-            line: Param = Text(keys.CONTACT[kind], params)
-            if not r.contact_verified(c):
-                line = Join((line, Text.of(keys.CARD_UNVERIFIED)), " ")
-            contacts.append(line)
-        if r.always_open:
-            contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
-        for extra in r.extra:
-            contacts.append(Text.of(extra))
-        chain = [
-            state.lang or self.default_lang,
-            (state.lang or "").split("-")[0],
-            self.default_lang,
-        ]
-        return Text.of(
-            keys.CARD,
-            name=r.display_name(chain),
-            description=Text.of(r.description_key),
-            contacts=Join(tuple(contacts)),
-        )
-
-    def _support_cards(self, t: _Turn) -> list[Text]:
-        country = self.country_of(t.state)
-        images, users = self.audiences(t.state)
-        found = self.directory.select(
-            country=country.option_id if country else None,
-            tags=["support"],
-            images=images,
-            users=users,
-            limit=3,
-            facts=self.facts(t.state, t.env),
-        )
-        crisis = [*(country.crisis if country else ()), *self.directory.global_.crisis]
-        ids = dict.fromkeys([*(r.id for r in found), *crisis])
-        return [self._card(self.directory.resources[i], t.state) for i in ids]
-
     def _handoff(self, t: _Turn) -> bool:
         """True when the survivor is now waiting for staff; False to show hotlines instead."""
         if t.env.staff is None or not t.env.storage or not t.state.kept:
             t.replies.append(
                 Reply(
-                    (Text.of(keys.HANDOFF_NONE), *self._support_cards(t)),
+                    (Text.of(keys.HANDOFF_NONE), *self.screens.support_cards(t.state, t.env)),
                     kind="info",
                     sensitive=True,
                 )
@@ -994,59 +719,6 @@ class Engine:
         t.effects.append(StartHandoff())
         t.replies.append(Reply((Text.of(keys.HANDOFF_CONNECTING),)))
         return True
-
-    def _mydata(self, t: _Turn) -> Reply:
-        env = t.env
-        if not env.storage:
-            return Reply((Text.of(keys.MYDATA_NONE),))
-        body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
-        items = self.summary(t.state)
-        if items:
-            body.append(Text.of(keys.MYDATA_WORKING, hours=env.idle_hours))
-            body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
-        else:
-            body.append(Text.of(keys.MYDATA_WORKING_EMPTY, hours=env.idle_hours))
-        stored = env.stored
-        if stored and stored.case_expires:
-            body.append(Text.of(keys.MYDATA_CASE, date=stored.case_expires.date()))
-        else:
-            body.append(Text.of(keys.MYDATA_NO_CASE))
-        if t.state.mode == "handoff" or (stored and stored.in_handoff):
-            body.append(Text.of(keys.MYDATA_HANDOFF))
-        body.append(Text.of(keys.MYDATA_HOW))
-        return Reply(tuple(body), sensitive=True)
-
-    def _about(self) -> Reply:
-        body: list[Text] = [Text.of(keys.ABOUT)]
-        for loc in self.locales:
-            status = (
-                keys.ABOUT_SOURCE
-                if loc.source
-                else (keys.ABOUT_REVIEWED if loc.reviewed else keys.ABOUT_UNREVIEWED)
-            )
-            body.append(
-                Text.of(
-                    keys.ABOUT_LOCALE,
-                    name=loc.native_name,
-                    code=Ltr(loc.code),
-                    status=Text.of(status),
-                )
-            )
-        return Reply(tuple(body))
-
-    def _answer_param(self, node_id: str, value: Answer) -> Param:
-        node = self.flow.nodes[node_id]
-        if isinstance(node, Input):
-            return Text.of(keys.SKIP) if value == SKIPPED else str(value)
-        assert isinstance(node, Ask)
-        labels: dict[str, str] = {o.id: o.label for o in node.options}
-        if node.options_from == "countries":
-            labels.update({c.option_id: c.name_key for c in self.directory.national()})
-        values = value if isinstance(value, list) else [value]
-        parts: list[Param] = [
-            Text.of(labels[v]) if v in labels else Text.of(keys.SKIP) for v in values
-        ]
-        return Join(tuple(parts), ", ") if len(parts) != 1 else parts[0]
 
     def _restart_button(self) -> Button:
         return Button("_restart", Text.of(keys.RESTART))

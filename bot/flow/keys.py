@@ -158,8 +158,9 @@ STAFF_NAME_CLEARED = "staff.name_cleared"  # {signature}
 STAFF_NAME_TOO_LONG = "staff.name_too_long"  # {max}
 STAFF_HELP = "staff.help"  # {team}
 STAFF_ERROR = "staff.error"
-STAFF_COMMAND_MENU = {name: f"staff.cmd.{name}" for name in ("cases", "note", "close", "name",
-                                                             "help")}  # fmt: skip
+STAFF_COMMAND_MENU = {
+    name: f"staff.cmd.{name}" for name in ("cases", "note", "close", "name", "help")
+}
 
 ALL: frozenset[str] = frozenset(
     v if isinstance(v, str) else w

@@ -43,8 +43,8 @@ from bot.channels.telegram.sender import Blocked, Sender, thread_missing
 from bot.channels.telegram.service import StartupError
 from bot.config import Settings
 from bot.flow import keys
-from bot.flow.engine import Env, StaffStatus
 from bot.flow.replies import Join, Ltr, Param, Reply, Text
+from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
 from bot.runtime import Runtime
 from bot.staff.hours import parse_hours
@@ -316,8 +316,9 @@ class StaffDesk:
             await self._say(thread, keys.STAFF_NOT_YOURS)
             return
         signature = await self._signature(staff)
-        reply = Reply((Text.of(keys.HANDOFF_FROM_TEAM, team=signature, text=text),),
-                      sensitive=True)  # fmt: skip
+        reply = Reply(
+            (Text.of(keys.HANDOFF_FROM_TEAM, team=signature, text=text),), sensitive=True
+        )
         if await self._to_survivor(case, None, reply, notify=thread):
             await self.store.append_transcript(case.code, "staff", text)
             await self.store.audit("staff.relayed", staff, case.code)
@@ -362,8 +363,9 @@ class StaffDesk:
         code = match[2] if match else None
         if not await self._is_staff(user.id):
             log.warning("staff: refused a button press from someone outside the staff chat")
-            await self.store.audit("staff.denied.not_member", self.store.staff_pseudonym(user.id),
-                                   code)  # fmt: skip
+            await self.store.audit(
+                "staff.denied.not_member", self.store.staff_pseudonym(user.id), code
+            )
             await self._toast(query, keys.STAFF_NOT_STAFF)
             return
         message = query.message if isinstance(query.message, Message) else None
@@ -398,8 +400,9 @@ class StaffDesk:
             await self.sender.edit(self.chat_id, message.message_id, text, self._buttons(won))
         else:
             await self._post_quietly(won, [claimed])
-        await self._to_survivor(won, None, Reply((Text.of(keys.HANDOFF_JOINED),)),
-                                notify=won.thread_id)  # fmt: skip
+        await self._to_survivor(
+            won, None, Reply((Text.of(keys.HANDOFF_JOINED),)), notify=won.thread_id
+        )
 
     async def _close(
         self, case: HandoffCase, user: User, thread: int | None, query: CallbackQuery | None
@@ -503,8 +506,7 @@ class StaffDesk:
             for reply in outcome.replies:
                 sent += await self.sender.reply(chat, reply, lang)
         except (Blocked, TelegramError) as exc:
-            log.info("staff: a closing message could not reach a survivor: %s",
-                     type(exc).__name__)  # fmt: skip
+            log.info("staff: a closing message could not reach a survivor: %s", type(exc).__name__)
         await self.store.track_messages(chat, sent, self._clock())
 
     async def _unavailable(self, chat: int, state: State) -> None:
@@ -522,21 +524,23 @@ class StaffDesk:
     # ------------------------------------------------------------------ the case topic
 
     async def _post_card(self, case: HandoffCase, state: State, reopened: bool = False) -> None:
-        summary = self.engine.case_summary(state)
+        summary = self.engine.screens.case_summary(state)
         lang = state.lang or self.engine.default_lang
         body = [
             Text.of(keys.STAFF_CARD_TITLE, code=Ltr(case.code)),
-            Text.of(keys.STAFF_CARD_LANGUAGE, language=self._native.get(lang, lang),
-                    code=Ltr(lang)),
-        ]  # fmt: skip
+            Text.of(
+                keys.STAFF_CARD_LANGUAGE, language=self._native.get(lang, lang), code=Ltr(lang)
+            ),
+        ]
         if reopened:
             body.insert(0, Text.of(keys.STAFF_CARD_REOPENED))
         if summary.flags:
             flags = Join(tuple(Text.of(keys.STAFF_FLAG[f]) for f in summary.flags))
             body.append(Text.of(keys.STAFF_CARD_FLAGS, flags=flags))
         if summary.items:
-            items = tuple(Text.of(keys.STAFF_CARD_ITEM, question=q, answer=a)
-                          for q, a in summary.items)  # fmt: skip
+            items = tuple(
+                Text.of(keys.STAFF_CARD_ITEM, question=q, answer=a) for q, a in summary.items
+            )
             body.append(_verbatim(Join(items)))
         status = self.status()
         if status.open_now or status.next_open is None:
@@ -582,10 +586,12 @@ class StaffDesk:
         state = self.engine.restore(kept.answers, kept.lang) if kept else State()
         await self._post_card(moved, state, reopened=True)
         recent = [
-            Text.of(keys.STAFF_FROM_SURVIVOR if e.who == "survivor" else keys.STAFF_TEAM_SAID,
-                    text=e.text)
+            Text.of(
+                keys.STAFF_FROM_SURVIVOR if e.who == "survivor" else keys.STAFF_TEAM_SAID,
+                text=e.text,
+            )
             for e in await self.store.transcript(case.code, RECENT)
-        ]  # fmt: skip
+        ]
         if recent:
             await self._send(thread, recent)
         return moved
@@ -659,12 +665,14 @@ class StaffDesk:
         return await self.store.staff_name(staff) or user.first_name
 
     def _buttons(self, case: HandoffCase) -> InlineKeyboardMarkup:
-        close = InlineKeyboardButton(self._plain(Text.of(keys.STAFF_CLOSE)),
-                                     callback_data=f"staff:close:{case.code}")  # fmt: skip
+        close = InlineKeyboardButton(
+            self._plain(Text.of(keys.STAFF_CLOSE)), callback_data=f"staff:close:{case.code}"
+        )
         if case.status != "open":
             return InlineKeyboardMarkup([[close]])
-        claim = InlineKeyboardButton(self._plain(Text.of(keys.STAFF_CLAIM)),
-                                     callback_data=f"staff:claim:{case.code}")  # fmt: skip
+        claim = InlineKeyboardButton(
+            self._plain(Text.of(keys.STAFF_CLAIM)), callback_data=f"staff:claim:{case.code}"
+        )
         return InlineKeyboardMarkup([[claim, close]])
 
     def _plain(self, text: Text) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.flow.engine import Stored
+from bot.flow.screens import Stored
 from bot.store import migrate
 from bot.store.crypto import Pseudonyms, aad, encode_json, lock_key, seal, unseal_json
 from bot.store.engines import make_engine, unavailable
@@ -55,8 +55,11 @@ MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
 PURGE_BATCH = 1000
 HANDOFF_OPEN = ("open", "claimed")
 CASE_STATUSES = ("kept", "open", "claimed", "closed")
-_STAMPS = {"open": ("opened_at", "announced_at"), "claimed": ("claimed_at",),
-           "closed": ("closed_at",)}  # fmt: skip
+_STAMPS = {
+    "open": ("opened_at", "announced_at"),
+    "claimed": ("claimed_at",),
+    "closed": ("closed_at",),
+}
 MAX_TRANSCRIPT = 500  # relayed messages kept per case (newest win)
 MAX_NOTES = 200
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over a phone
@@ -141,8 +144,10 @@ class Conversation:
         self._forget = False
 
     def __repr__(self) -> str:
-        return f"Conversation(state=<{'none' if self.state is None else 'redacted'}>, " \
-               f"reset={self.reset}, duplicate={self.duplicate})"  # fmt: skip
+        return (
+            f"Conversation(state=<{'none' if self.state is None else 'redacted'}>, "
+            f"reset={self.reset}, duplicate={self.duplicate})"
+        )
 
     def save(self, state: dict[str, Any]) -> None:
         """Keep this state (encrypted) when the block ends; ignored for a duplicate update."""
@@ -239,10 +244,16 @@ class Store:
                 with unavailable():
                     async with main.begin() as conn:
                         await conn.execute(delete(StoreMeta))
-                        await conn.execute(insert(StoreMeta), [
-                            {"name": "store_id", "value": store_id},
-                            {"name": "pseudonym_check", "value": keys.pseudonyms.check_value()},
-                        ])  # fmt: skip
+                        await conn.execute(
+                            insert(StoreMeta),
+                            [
+                                {"name": "store_id", "value": store_id},
+                                {
+                                    "name": "pseudonym_check",
+                                    "value": keys.pseudonyms.check_value(),
+                                },
+                            ],
+                        )
             store = cls(settings, main, keys_engine, keystore, keys.pseudonyms, now)
             await store._shred_queued()
         except BaseException:
@@ -307,12 +318,15 @@ class Store:
                 if not duplicate:
                     row = (
                         await conn.execute(
-                            select(ConversationRow.key_id, ConversationRow.state_enc,
-                                   ConversationRow.expires_at)
+                            select(
+                                ConversationRow.key_id,
+                                ConversationRow.state_enc,
+                                ConversationRow.expires_at,
+                            )
                             .where(col(ConversationRow.subject) == subject)
                             .with_for_update()
                         )
-                    ).first()  # fmt: skip
+                    ).first()
             state: dict[str, Any] | None = None
             reset = False
             data_key: bytes | None = None
@@ -503,19 +517,28 @@ class Store:
                 await conn.execute(
                     update(CaseRow)
                     .where(col(CaseRow.code) == code)
-                    .values(**_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),
-                            consent=consent, kept_at=now, expires_at=expires)
-                )  # fmt: skip
+                    .values(
+                        **_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),
+                        consent=consent,
+                        kept_at=now,
+                        expires_at=expires,
+                    )
+                )
             else:
                 code = await self._new_code(conn)
                 key_id, data_key = await self._keys.create()
                 await conn.execute(
                     insert(CaseRow).values(
-                        code=code, subject=subject, key_id=key_id, consent=consent, kept_at=now,
-                        expires_at=expires, status="kept",
+                        code=code,
+                        subject=subject,
+                        key_id=key_id,
+                        consent=consent,
+                        kept_at=now,
+                        expires_at=expires,
+                        status="kept",
                         **_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),
                     )
-                )  # fmt: skip
+                )
             shred = await self._queue(conn, shred, now, unshared=True)
             await self._audit(conn, "case.kept", None, code, now)
         await self._shred(shred, strict=False)
@@ -529,11 +552,15 @@ class Store:
         async with self._tx(subject) as conn:
             row = (
                 await conn.execute(
-                    sa.select(col(CaseRow.code), col(CaseRow.key_id), col(CaseRow.answers_enc),
-                           col(CaseRow.lang_enc), col(CaseRow.expires_at))
-                    .where(col(CaseRow.subject) == subject)
+                    sa.select(
+                        col(CaseRow.code),
+                        col(CaseRow.key_id),
+                        col(CaseRow.answers_enc),
+                        col(CaseRow.lang_enc),
+                        col(CaseRow.expires_at),
+                    ).where(col(CaseRow.subject) == subject)
                 )
-            ).first()  # fmt: skip
+            ).first()
             if row is None or row.expires_at <= now:
                 return None
             try:
@@ -712,12 +739,20 @@ class Store:
             data_key = await self._keys.get(row.key_id)
             sealed = seal(data_key, encode_json(answers), aad("kept_case", code, "answers_enc"))
             await conn.execute(
-                update(CaseRow).where(col(CaseRow.code) == code).values(
-                    status="open", thread_id=thread_id, answers_enc=sealed, opened_at=now,
-                    announced_at=now, claimed_by=None, claimed_at=None, closed_at=None,
+                update(CaseRow)
+                .where(col(CaseRow.code) == code)
+                .values(
+                    status="open",
+                    thread_id=thread_id,
+                    answers_enc=sealed,
+                    opened_at=now,
+                    announced_at=now,
+                    claimed_by=None,
+                    claimed_at=None,
+                    closed_at=None,
                     blocked_at=None,
                 )
-            )  # fmt: skip
+            )
             await self._audit(conn, "handoff.opened", None, code, now)
         return await self.handoff_case(code)
 
@@ -805,8 +840,9 @@ class Store:
         """Add one relayed message (encrypted with the case) to its transcript."""
         if who not in ("survivor", "staff"):
             raise ValueError("who must be 'survivor' or 'staff'")
-        await self._append(code, "transcript_enc", [self._clock().timestamp(), who, text],
-                           MAX_TRANSCRIPT)  # fmt: skip
+        await self._append(
+            code, "transcript_enc", [self._clock().timestamp(), who, text], MAX_TRANSCRIPT
+        )
 
     async def transcript(self, code: str, last: int = MAX_TRANSCRIPT) -> list[Entry]:
         return (await self._entries(code, "transcript_enc"))[-last:]
@@ -815,8 +851,7 @@ class Store:
         """An internal staff note, encrypted with the case; never relayed to the survivor."""
         if not _ID.match(staff):
             raise ValueError("staff must be a pseudonym")
-        await self._append(code, "notes_enc", [self._clock().timestamp(), staff, text],
-                           MAX_NOTES)  # fmt: skip
+        await self._append(code, "notes_enc", [self._clock().timestamp(), staff, text], MAX_NOTES)
         async with self._tx() as conn:
             await self._audit(conn, "staff.note", staff, code, self._clock())
 
@@ -843,8 +878,10 @@ class Store:
                     value = unseal_json(data_key, row[1], where)
                     entries = value if isinstance(value, list) else []
                 except DecryptionError:
-                    log.warning("a case's %s could not be decrypted; starting it afresh",
-                                field_name.removesuffix("_enc"))  # fmt: skip
+                    log.warning(
+                        "a case's %s could not be decrypted; starting it afresh",
+                        field_name.removesuffix("_enc"),
+                    )
             entries = [*entries, item][-cap:]
             await conn.execute(
                 update(CaseRow)
@@ -869,8 +906,13 @@ class Store:
             return []
         out: list[Entry] = []
         for item in value if isinstance(value, list) else []:
-            if (isinstance(item, list) and len(item) == 3 and isinstance(item[0], int | float)
-                    and isinstance(item[1], str) and isinstance(item[2], str)):  # fmt: skip
+            if (
+                isinstance(item, list)
+                and len(item) == 3
+                and isinstance(item[0], int | float)
+                and isinstance(item[1], str)
+                and isinstance(item[2], str)
+            ):
                 out.append(Entry(dt.datetime.fromtimestamp(item[0], dt.UTC), item[1], item[2]))
         return out
 
@@ -1028,9 +1070,10 @@ class Store:
                 key_ids = [r[0] for r in rows]
                 await self._queue(conn, key_ids, now)
                 if table is CaseRow and rows:
-                    await conn.execute(insert(AuditEvent), [
-                        {"at": now, "event": "case.purged", "subject": r[1]} for r in rows
-                    ])  # fmt: skip
+                    await conn.execute(
+                        insert(AuditEvent),
+                        [{"at": now, "event": "case.purged", "subject": r[1]} for r in rows],
+                    )
                     for r in rows:
                         if r[2] is not None:
                             await self._schedule_topic(conn, int(r[2]), now)
@@ -1176,9 +1219,19 @@ class Store:
 
 _HANDOFF_COLUMNS = tuple(
     col(getattr(CaseRow, name))
-    for name in ("code", "status", "thread_id", "claimed_by", "opened_at", "claimed_at",
-                 "announced_at", "closed_at", "blocked_at", "expires_at")
-)  # fmt: skip
+    for name in (
+        "code",
+        "status",
+        "thread_id",
+        "claimed_by",
+        "opened_at",
+        "claimed_at",
+        "announced_at",
+        "closed_at",
+        "blocked_at",
+        "expires_at",
+    )
+)
 
 
 def _handoff(row: Any) -> HandoffCase:
@@ -1208,8 +1261,12 @@ def _entries(value: Any) -> list[tuple[int, float]]:
         raise DecryptionError
     out: list[tuple[int, float]] = []
     for item in value:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)
-                and isinstance(item[1], int | float)):  # fmt: skip
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], int)
+            and isinstance(item[1], int | float)
+        ):
             raise DecryptionError
         out.append((item[0], float(item[1])))
     return out

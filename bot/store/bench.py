@@ -76,16 +76,23 @@ async def _expired_cases(store: Store, master: MasterKeys, count: int) -> float:
             key_id = secrets.token_hex(16)
             data_key = _new_key()
             version, wrapped = master.wrap(key_id, data_key)
-            keys.append({"id": key_id, "kek_version": version, "wrapped": wrapped,
-                         "created_at": past})  # fmt: skip
+            keys.append(
+                {"id": key_id, "kek_version": version, "wrapped": wrapped, "created_at": past}
+            )
             code = f"B{n:09d}"
             chat = encode_json(1_000_000 + n)
-            cases.append({
-                "code": code, "subject": store._pseudonyms.chat(1_000_000 + n),
-                "key_id": key_id, "consent": "keep-v1", "kept_at": past,
-                "expires_at": past + dt.timedelta(days=30), "status": "kept",
-                **_case_fields(data_key, code, chat, answers, lang),
-            })  # fmt: skip
+            cases.append(
+                {
+                    "code": code,
+                    "subject": store._pseudonyms.chat(1_000_000 + n),
+                    "key_id": key_id,
+                    "consent": "keep-v1",
+                    "kept_at": past,
+                    "expires_at": past + dt.timedelta(days=30),
+                    "status": "kept",
+                    **_case_fields(data_key, code, chat, answers, lang),
+                }
+            )
         async with store._keys_engine.begin() as conn:
             await conn.execute(insert(DataKey), keys)
         async with store._main.begin() as conn:
@@ -107,8 +114,10 @@ async def run(name: str, settings: Settings, args: argparse.Namespace) -> None:
         report = await store.purge()
         took = time.perf_counter() - t0
         assert report.cases == args.cases, report
-        print(f"{name:10s} purge of {args.cases} expired cases: {took:.2f} s "
-              f"({report.keys} data keys shredded)")  # fmt: skip
+        print(
+            f"{name:10s} purge of {args.cases} expired cases: {took:.2f} s "
+            f"({report.keys} data keys shredded)"
+        )
     finally:
         await store.close()
     sys.stdout.flush()

@@ -60,8 +60,9 @@ async def upgrade_databases(settings: Settings) -> list[tuple[str, str | None, s
     done: list[tuple[str, str | None, str | None]] = []
     targets: list[tuple[migrate.Which, URL]] = [("main", main_url), ("keys", keys_url)]
     for kind, url in targets:
-        engine = make_engine(url, name="migrate" if kind == "main" else "keystore",
-                             keystore=kind == "keys")  # fmt: skip
+        engine = make_engine(
+            url, name="migrate" if kind == "main" else "keystore", keystore=kind == "keys"
+        )
         try:
             with unavailable():
                 async with engine.begin() as conn:
@@ -111,8 +112,13 @@ def _next_version(settings: Settings) -> int:
 
 @keys.command("generate")
 @click.option("--pseudonym", is_flag=True, help="Make a pseudonym key instead of a master key.")
-@click.option("--version", "version", type=click.IntRange(1, 999999), default=None,
-              help="Version number of the new master key (default: the next one).")  # fmt: skip
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(1, 999999),
+    default=None,
+    help="Version number of the new master key (default: the next one).",
+)
 def keys_generate(pseudonym: bool, version: int | None) -> None:
     """Print a new random key on stdout (the advice goes to stderr)."""
     if pseudonym:
@@ -137,8 +143,13 @@ def keys_generate(pseudonym: bool, version: int | None) -> None:
 
 
 @keys.command("rotate")
-@click.option("--batch", type=click.IntRange(1, 100000), default=500, show_default=True,
-              help="Data keys re-wrapped per transaction.")  # fmt: skip
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 100000),
+    default=500,
+    show_default=True,
+    help="Data keys re-wrapped per transaction.",
+)
 def keys_rotate(batch: int) -> None:
     """Re-wrap every data key under the newest master key (resumable; data rows untouched)."""
     settings = _settings()

@@ -84,8 +84,11 @@ class KeyStore:
                 "to HELPLINE_MASTER_KEY (or the key file) and run `helpline keys rotate` "
                 "before removing it"
             )
-        new = {f"kek:v{v}": self._master.check_value(v) for v in self._master.versions
-               if f"kek:v{v}" not in meta}  # fmt: skip
+        new = {
+            f"kek:v{v}": self._master.check_value(v)
+            for v in self._master.versions
+            if f"kek:v{v}" not in meta
+        }
         if meta.get("store_id") != store_id:
             new["store_id"] = store_id
         if new:

@@ -127,8 +127,9 @@ class StaffTopic(MainTable, table=True):
     case (or a restart) never leaves its conversation behind in the staff chat."""
 
     __tablename__ = "staff_topic"
-    thread_id: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={
-        "autoincrement": False})  # fmt: skip
+    thread_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     delete_at: dt.datetime = _when(index=True)
 
 
@@ -145,8 +146,9 @@ class ProcessedUpdate(MainTable, table=True):
     """Telegram update ids already applied, so a re-delivery changes nothing."""
 
     __tablename__ = "processed_update"
-    update_id: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={
-        "autoincrement": False})  # fmt: skip
+    update_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     seen_at: dt.datetime = _when(index=True)
 
 
@@ -162,8 +164,11 @@ class AuditEvent(MainTable, table=True):
     """Who did what and when: pseudonyms and case codes only, never content."""
 
     __tablename__ = "audit_event"
-    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
-        sa.Integer(), "sqlite"))  # fmt: skip
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
     at: dt.datetime = _when(index=True)
     event: str = Field(max_length=64)
     actor: str | None = Field(default=None, max_length=PSEUDONYM_LEN)

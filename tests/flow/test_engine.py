@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.flow.engine import Env, StaffStatus
 from bot.flow.events import Choice, Start, TextIn
 from bot.flow.replies import EraseData, KeepCase, QuickExit, StartHandoff
+from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
 from bot.runtime import Runtime
 from tests.flow.walk import DEFAULTS, Walk, to_results, walk_to

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.flow.engine import Env, StaffStatus
 from bot.flow.replies import Param, Text
+from bot.flow.screens import Env, StaffStatus
 from bot.runtime import Runtime
 from tests.flow.walk import Walk, to_results, walk_to
 
@@ -31,7 +31,7 @@ def test_the_card_shows_choices_and_the_message_for_the_team_with_risk_flags(
     w = walk_to(w, "next_steps", age="under18", country="gb").pick("talk", "share")
     w.say("please call me <after> 6 & not before")
     assert w.state is not None and w.state.mode == "handoff"
-    card = runtime.engine.case_summary(w.state)
+    card = runtime.engine.screens.case_summary(w.state)
     assert card.flags == ("images_minor", "danger", "selfharm")
     shown = _rendered(runtime, card.items)
     assert shown["Message for the team"] == "please call me <after> 6 & not before"
@@ -42,7 +42,7 @@ def test_the_card_shows_choices_and_the_message_for_the_team_with_risk_flags(
 def test_a_skipped_message_for_the_team_is_left_off_the_card(runtime: Runtime) -> None:
     w = to_results(runtime, env=OPEN).pick("talk", "share", "_skip")
     assert w.state is not None
-    card = runtime.engine.case_summary(w.state)
+    card = runtime.engine.screens.case_summary(w.state)
     labels = [runtime.renderer.plain(label, "en") for label, _ in card.items]
     assert "Message for the team" not in labels and card.flags == ()
 
@@ -84,7 +84,7 @@ def test_a_kept_case_restores_a_conversation_in_flow_order(runtime: Runtime) -> 
     assert w.state is not None
     state = runtime.engine.restore(dict(w.state.answers), "ko")
     assert state.lang == "ko" and state.kept and state.answers == w.state.answers
-    assert runtime.engine.summary(state) == runtime.engine.summary(w.state)
+    assert runtime.engine.screens.summary(state) == runtime.engine.screens.summary(w.state)
 
 
 def test_delete_and_help_prompts_work_while_with_staff(runtime: Runtime) -> None:

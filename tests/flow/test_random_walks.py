@@ -12,10 +12,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.flow.engine import Env, StaffStatus
 from bot.flow.events import Choice, Command, Event, Media, Start, TextIn
 from bot.flow.model import Ask
 from bot.flow.replies import QuickExit, Reply
+from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
 from bot.runtime import Runtime
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.channels.render import Rendered
-from bot.flow.engine import Env, Outcome
+from bot.flow.engine import Outcome
 from bot.flow.events import Choice, Command, Event, Media, Start, TextIn
 from bot.flow.replies import Effect, Reply
+from bot.flow.screens import Env
 from bot.flow.state import State
 from bot.runtime import Runtime
 

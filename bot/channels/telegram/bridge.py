@@ -23,7 +23,7 @@ from bot.channels.telegram.keyboard import decode, label_of
 from bot.channels.telegram.sender import Blocked, Sender
 from bot.config import Settings
 from bot.flow import keys
-from bot.flow.engine import Engine, Env, Outcome, StaffStatus
+from bot.flow.engine import Engine, Outcome
 from bot.flow.events import CaseLoaded, Command, Event, Media, Start, TextIn
 from bot.flow.replies import (
     EndHandoff,
@@ -36,6 +36,7 @@ from bot.flow.replies import (
     StartHandoff,
     Text,
 )
+from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
 from bot.i18n.catalog import Catalogs
 from bot.metrics import UPDATE_SECONDS, UPDATES

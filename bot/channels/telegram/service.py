@@ -145,11 +145,20 @@ class TelegramService:
         if webhook:
             builder = builder.updater(None)
         self.application = builder.build()
-        self.sender = Sender(self.application.bot, runtime.renderer, settings.protect_content,
-                             wait=retry_wait)  # fmt: skip
+        self.sender = Sender(
+            self.application.bot, runtime.renderer, settings.protect_content, wait=retry_wait
+        )
         self.desk = desk(self.sender) if desk is not None else None
-        self.bridge = Bridge(settings, runtime.engine, runtime.catalogs, runtime.renderer, store,
-                             self.sender, detector=detector, desk=self.desk)  # fmt: skip
+        self.bridge = Bridge(
+            settings,
+            runtime.engine,
+            runtime.catalogs,
+            runtime.renderer,
+            store,
+            self.sender,
+            detector=detector,
+            desk=self.desk,
+        )
         if clock is not None:
             self.bridge.clock = clock
         self.application.add_handler(TypeHandler(Update, self._on_update))
@@ -196,8 +205,17 @@ class TelegramService:
     async def set_commands(self) -> None:
         """The command menu, in every offered language Telegram can tell apart."""
         catalogs = self.runtime.catalogs
-        names = ["start", "help", "language", "restart", "mydata", "delete", "resume", "about",
-                 "exit"]  # fmt: skip
+        names = [
+            "start",
+            "help",
+            "language",
+            "restart",
+            "mydata",
+            "delete",
+            "resume",
+            "about",
+            "exit",
+        ]
         if self.bridge.desk is not None:
             names.insert(2, "human")
         seen: set[str | None] = set()

@@ -197,7 +197,7 @@ async def test_5xx_is_retried_then_given_up_cleanly(bot: Bot, api: FakeBotApi) -
 async def test_survivor_text_is_escaped_in_formatted_messages(
     api: FakeBotApi, runtime: Runtime, tmp_path: Path
 ) -> None:
-    from bot.flow.engine import StaffStatus
+    from bot.flow.screens import StaffStatus
 
     async with running_bot(api, runtime, tmp_path) as bot:
         bot.service.bridge.desk = _NoStaff(StaffStatus(open_now=True))  # handoff reachable

@@ -95,6 +95,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_event", "key_shred", "processed_update", "kept_case",
-                  "tracked_message", "conversation", "store_meta"):  # fmt: skip
+    for table in (
+        "audit_event",
+        "key_shred",
+        "processed_update",
+        "kept_case",
+        "tracked_message",
+        "conversation",
+        "store_meta",
+    ):
         op.drop_table(table)

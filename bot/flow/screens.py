@@ -1,0 +1,364 @@
+"""What the survivor reads, built from the flow, the resource directory and their answers.
+
+Pure functions of (state, env): no state changes. The engine decides *when* to show a results
+screen, a crisis screen or /mydata; this module decides *what* is on it, which resources
+fit the answers, and what staff see of a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.flow import keys
+from bot.flow.conditions import SKIPPED, holds
+from bot.flow.directory import Audience, Country, Directory, Resource
+from bot.flow.model import Ask, Condition, Flow, Handoff, Input, Results, TextSpec
+from bot.flow.replies import Button, Join, Ltr, Param, Reply, Text
+from bot.flow.state import Answer, State
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleInfo:
+    code: str
+    native_name: str
+    reviewed: bool = False
+    source: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the store holds for this survivor, for /mydata and /resume."""
+
+    working_expires: dt.datetime | None = None
+    case_expires: dt.datetime | None = None
+    in_handoff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStatus:
+    open_now: bool
+    next_open: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """What staff see of a case: chosen answers, the message for the team, and risk flags."""
+
+    items: tuple[tuple[Text, Param], ...]
+    flags: tuple[str, ...]  # images_minor, user_minor, danger, selfharm
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """Facts about the world outside the conversation, given by the host for one step."""
+
+    channel: str = "console"
+    storage: bool = False  # a store exists, so answers can be kept with consent
+    retention_days: int = 30
+    idle_hours: int = 24
+    stored: Stored | None = None
+    staff: StaffStatus | None = None  # None: no staff chat configured
+    client_lang: str | None = None  # the app's language, for a conversation that starts now
+
+
+class Screens:
+    """Builds replies from data; shared by the engine and the staff desk."""
+
+    __slots__ = ("country_node", "default_lang", "directory", "flow", "locales")
+
+    def __init__(
+        self, flow: Flow, directory: Directory, locales: Sequence[LocaleInfo], default_lang: str
+    ) -> None:
+        self.flow = flow
+        self.directory = directory
+        self.locales = tuple(locales)
+        self.default_lang = default_lang
+        self.country_node = next(
+            (nid for nid, n in flow.nodes.items() if isinstance(n, Ask) and n.options_from),
+            None,
+        )
+
+    def case_summary(self, state: State) -> CaseSummary:
+        """The card staff see: every chosen answer, and typed text only where the survivor
+        wrote it for the team (an input leading to the handoff), never other free text."""
+        for_team = {
+            nid
+            for nid, n in self.flow.nodes.items()
+            if isinstance(n, Input) and isinstance(self.flow.nodes.get(n.next or ""), Handoff)
+        }
+        items = []
+        for (label, answer), nid in zip(self.summary(state), self.summarised(state), strict=True):
+            node = self.flow.nodes[nid]
+            if isinstance(node, Input) and (nid not in for_team or isinstance(answer, Text)):
+                continue  # free text not meant for the team, or a skipped message
+            items.append((label, answer))
+        flags: list[str] = []
+        images, users = self.audiences(state)
+        if images == "minor":
+            flags.append("images_minor")
+        if users == "minor":
+            flags.append("user_minor")
+        for nid in state.asked:
+            ask = self.flow.nodes.get(nid)
+            if not isinstance(ask, Ask):
+                continue
+            value = state.answers.get(self.flow.answer_name(nid))
+            picked = set(value if isinstance(value, list) else [value])
+            for option in ask.options:
+                if option.id in picked and option.crisis and option.crisis not in flags:
+                    flags.append(option.crisis)
+        return CaseSummary(tuple(items), tuple(flags))
+
+    def summarised(self, state: State) -> list[str]:
+        """The node ids `summary` lists, in the same order."""
+        return [
+            nid
+            for nid in state.asked
+            if isinstance(self.flow.nodes.get(nid), Ask | Input)
+            and state.answers.get(self.flow.answer_name(nid)) is not None
+        ]
+
+    def facts(self, state: State, env: Env | None = None) -> dict[str, Answer]:
+        e = env or Env()
+        return {
+            **state.answers,
+            "channel": e.channel,
+            "storage": "true" if e.storage else "false",
+            "staff": "true" if e.staff is not None and e.storage else "false",
+            "kept": "true" if state.kept else "false",
+        }
+
+    def audiences(self, state: State) -> tuple[Audience, Audience]:
+        """(age of the person when the images were made, current age of the one asking)."""
+        a = self.flow.audience
+        facts = self.facts(state)
+
+        def pick(minor: Condition | None, adult: Condition | None) -> Audience:
+            if minor is not None and holds(minor, facts):
+                return "minor"
+            if adult is not None and holds(adult, facts):
+                return "adult"
+            return "any"
+
+        return pick(a.images_minor, a.images_adult), pick(a.users_minor, a.users_adult)
+
+    def country_of(self, state: State) -> Country | None:
+        if self.country_node is None:
+            return None
+        value = state.answers.get(self.flow.answer_name(self.country_node))
+        return self.directory.country(value) if isinstance(value, str) else None
+
+    def summary(self, state: State) -> list[tuple[Text, Param]]:
+        """Each answered question with its answer, as shown in /mydata and to staff."""
+        out: list[tuple[Text, Param]] = []
+        for nid in state.asked:
+            node = self.flow.nodes.get(nid)
+            if not isinstance(node, Ask | Input):
+                continue
+            value = state.answers.get(self.flow.answer_name(nid))
+            if value is None:
+                continue
+            label = Text.of(node.summary or self.text_key(node.text, state))
+            out.append((label, self.answer_param(nid, value)))
+        return out
+
+    def crisis(
+        self, state: State, env: Env, kind: str, buttons: bool, token: str | None = None
+    ) -> Reply:
+        country = self.country_of(state)
+        _, users = self.audiences(state)
+        body: list[Text] = [
+            Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)
+        ]
+        btns: list[Button] = []
+        if country is not None:
+            if country.emergency:
+                body.append(
+                    Text.of(
+                        keys.CRISIS_EMERGENCY,
+                        country=Text.of(country.name_key),
+                        number=Ltr(country.emergency.number),
+                    )
+                )
+            lines = [*(country.crisis_minors if users == "minor" else ()), *country.crisis]
+            lines = lines or list(self.directory.global_.crisis)  # no national line on file
+            cards = [self.card(self.directory.resources[r], state) for r in dict.fromkeys(lines)]
+            if cards:
+                body.append(Text.of(keys.CRISIS_LINES))
+                body.extend(cards)
+        else:
+            body.append(Text.of(keys.CRISIS_INTERNATIONAL))
+            for c in self.directory.national():
+                if c.emergency:
+                    body.append(
+                        Text.of(
+                            keys.CRISIS_COUNTRY_LINE,
+                            country=Text.of(c.name_key),
+                            number=Ltr(c.emergency.number),
+                        )
+                    )
+                for rid in c.crisis[:1]:
+                    body.append(self.card(self.directory.resources[rid], state))
+            body.extend(
+                self.card(self.directory.resources[r], state)
+                for r in self.directory.global_.crisis
+            )
+            if buttons and self.country_node:
+                body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
+                btns.extend(
+                    Button(f"_cc:{c.option_id}", Text.of(c.name_key))
+                    for c in self.directory.national()
+                )
+        if buttons:
+            btns.append(Button("_continue", Text.of(keys.CRISIS_CONTINUE)))
+            if env.staff is not None and env.storage and self.flow.entry.human:
+                btns.append(Button("_human", Text.of(keys.CRISIS_HUMAN)))
+        return Reply(
+            tuple(body), tuple(btns), token if buttons else None, "crisis", exit_button=buttons
+        )
+
+    def flow_text(self, spec: TextSpec, state: State, env: Env) -> Text:
+        return Text.of(
+            self.text_key(spec, state, env), days=env.retention_days, hours=env.idle_hours
+        )
+
+    def text_key(self, spec: TextSpec, state: State, env: Env | None = None) -> str:
+        if isinstance(spec, str):
+            return spec
+        facts = self.facts(state, env)
+        for variant in spec:
+            if variant.when is None or holds(variant.when, facts):
+                return variant.key
+        return spec[-1].key
+
+    def results(self, node: Results, state: State, env: Env) -> Reply:
+        facts = self.facts(state, env)
+        images, users = self.audiences(state)
+        country = self.country_of(state)
+        body: list[Text] = [self.flow_text(node.text, state, env)]
+        shown: set[str] = set()
+        for section in node.sections:
+            if section.when is not None and not holds(section.when, facts):
+                continue
+            chunk: list[Text] = []
+            if section.title:
+                chunk.append(Text.of(section.title, bold=True))
+            chunk.extend(self.flow_text(spec, state, env) for spec in section.text)
+            if section.resources is not None:
+                sel = section.resources
+                found = [
+                    r
+                    for r in self.directory.select(
+                        country=country.option_id if country else None,
+                        ids=sel.ids,
+                        tags=sel.tags,
+                        not_tags=sel.not_tags,
+                        facts=facts,
+                        images=images,
+                        users=users,
+                        limit=sel.limit + len(shown),
+                    )
+                    if r.id not in shown
+                ][: sel.limit]
+                if not found and not section.text:
+                    continue
+                shown.update(r.id for r in found)
+                chunk.extend(self.card(r, state) for r in found)
+            body.extend(chunk)
+        return Reply(tuple(body), kind="results", sensitive=True)
+
+    def card(self, r: Resource, state: State) -> Text:
+        contacts: list[Param] = []
+        for c in r.contacts:
+            kind = "sms_keyword" if c.kind == "sms" and c.keyword else c.kind
+            params: tuple[tuple[str, Param], ...] = (("value", Ltr(c.value)),)
+            if c.keyword:
+                params = (("keyword", Ltr(c.keyword)), *params)
+            line: Param = Text(keys.CONTACT[kind], params)
+            if not r.contact_verified(c):
+                line = Join((line, Text.of(keys.CARD_UNVERIFIED)), " ")
+            contacts.append(line)
+        if r.always_open:
+            contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
+        for extra in r.extra:
+            contacts.append(Text.of(extra))
+        chain = [
+            state.lang or self.default_lang,
+            (state.lang or "").split("-")[0],
+            self.default_lang,
+        ]
+        return Text.of(
+            keys.CARD,
+            name=r.display_name(chain),
+            description=Text.of(r.description_key),
+            contacts=Join(tuple(contacts)),
+        )
+
+    def support_cards(self, state: State, env: Env) -> list[Text]:
+        country = self.country_of(state)
+        images, users = self.audiences(state)
+        found = self.directory.select(
+            country=country.option_id if country else None,
+            tags=["support"],
+            images=images,
+            users=users,
+            limit=3,
+            facts=self.facts(state, env),
+        )
+        crisis = [*(country.crisis if country else ()), *self.directory.global_.crisis]
+        ids = dict.fromkeys([*(r.id for r in found), *crisis])
+        return [self.card(self.directory.resources[i], state) for i in ids]
+
+    def mydata(self, state: State, env: Env) -> Reply:
+        if not env.storage:
+            return Reply((Text.of(keys.MYDATA_NONE),))
+        body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
+        items = self.summary(state)
+        if items:
+            body.append(Text.of(keys.MYDATA_WORKING, hours=env.idle_hours))
+            body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
+        else:
+            body.append(Text.of(keys.MYDATA_WORKING_EMPTY, hours=env.idle_hours))
+        stored = env.stored
+        if stored and stored.case_expires:
+            body.append(Text.of(keys.MYDATA_CASE, date=stored.case_expires.date()))
+        else:
+            body.append(Text.of(keys.MYDATA_NO_CASE))
+        if state.mode == "handoff" or (stored and stored.in_handoff):
+            body.append(Text.of(keys.MYDATA_HANDOFF))
+        body.append(Text.of(keys.MYDATA_HOW))
+        return Reply(tuple(body), sensitive=True)
+
+    def about(self) -> Reply:
+        body: list[Text] = [Text.of(keys.ABOUT)]
+        for loc in self.locales:
+            status = (
+                keys.ABOUT_SOURCE
+                if loc.source
+                else (keys.ABOUT_REVIEWED if loc.reviewed else keys.ABOUT_UNREVIEWED)
+            )
+            body.append(
+                Text.of(
+                    keys.ABOUT_LOCALE,
+                    name=loc.native_name,
+                    code=Ltr(loc.code),
+                    status=Text.of(status),
+                )
+            )
+        return Reply(tuple(body))
+
+    def answer_param(self, node_id: str, value: Answer) -> Param:
+        node = self.flow.nodes[node_id]
+        if isinstance(node, Input):
+            return Text.of(keys.SKIP) if value == SKIPPED else str(value)
+        assert isinstance(node, Ask)
+        labels: dict[str, str] = {o.id: o.label for o in node.options}
+        if node.options_from == "countries":
+            labels.update({c.option_id: c.name_key for c in self.directory.national()})
+        values = value if isinstance(value, list) else [value]
+        parts: list[Param] = [
+            Text.of(labels[v]) if v in labels else Text.of(keys.SKIP) for v in values
+        ]
+        return Join(tuple(parts), ", ") if len(parts) != 1 else parts[0]
