@@ -11,12 +11,10 @@ from functools import partial
 from pathlib import Path
 
 import click
-from aiohttp import web
 from pydantic import ValidationError
 
 from bot import __version__
 from bot.channels.console import ConsoleDemo, stdin_lines, wants_color
-from bot.channels.telegram import StartupError, TelegramService, config_problems
 from bot.config import Settings
 from bot.flow import graph
 from bot.flow.check import check_all, used_keys
@@ -25,10 +23,7 @@ from bot.i18n import toolkit
 from bot.i18n.catalog import CatalogError, Catalogs
 from bot.logs import configure as configure_logging
 from bot.runtime import DataError, Runtime, flow_path, load_runtime
-from bot.staff.desk import StaffDesk
-from bot.store import Store, StoreConfigError, StoreUnavailable
 from bot.store.commands import db, keys, purge
-from bot.web.app import make_app
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -303,6 +298,8 @@ def run() -> None:
     """Start the bot: long polling, or a webhook server when HELPLINE_WEBHOOK_URL is set."""
     settings = _settings()
     configure_logging(settings.log_level)
+    from bot.channels.telegram import config_problems  # the bot's own imports load only here
+
     problems = config_problems(settings)
     if problems:
         fail(problems[0])
@@ -320,6 +317,13 @@ def serve() -> None:
 
 
 async def _serve(settings: Settings, runtime: Runtime) -> None:
+    from aiohttp import web
+
+    from bot.channels.telegram import StartupError, TelegramService
+    from bot.staff.desk import StaffDesk
+    from bot.store import Store, StoreConfigError, StoreUnavailable
+    from bot.web.app import make_app
+
     try:
         store = await Store.open(settings)
     except (StoreConfigError, StoreUnavailable) as exc:
