@@ -354,7 +354,6 @@ async def _serve(settings: Settings, runtime: Runtime) -> None:
             finally:
                 await runner.cleanup()
         else:
-            click.echo("helpline: polling Telegram for updates (Ctrl-C to stop)", err=True)
             await service.run_polling(stop)
     except StartupError as exc:
         fail(str(exc))

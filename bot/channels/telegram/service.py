@@ -252,7 +252,7 @@ class TelegramService:
         try:
             await app.start()
             await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
-            log.info("polling for updates")
+            log.info("polling Telegram for updates (Ctrl-C to stop)")
             await stop.wait()
         finally:
             if updater.running:
