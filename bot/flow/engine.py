@@ -71,20 +71,6 @@ class _Turn:
     effects: list[Effect] = field(default_factory=list)
 
 
-COMMANDS = (
-    "start",
-    "restart",
-    "help",
-    "language",
-    "exit",
-    "mydata",
-    "delete",
-    "human",
-    "about",
-    "resume",
-)
-
-
 class Engine:
     """Runs one flow over one resource directory. Thread-safe: it holds no mutable state."""
 

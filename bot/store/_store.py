@@ -1039,14 +1039,21 @@ class Store:
             log.info("purge: %s", report)
         return report
 
-    async def purge_forever(self) -> None:
-        """For the running bot: purge every purge_interval_minutes until cancelled."""
+    async def purge_forever(self, on_report: Callable[[PurgeReport], None] | None = None) -> None:
+        """For the running bot: purge every purge_interval_minutes until cancelled.
+
+        A failed round is logged and retried next time; it never ends the loop.
+        """
         interval = self._settings.purge_interval_minutes * 60
         while True:
             try:
-                await self.purge()
+                report = await self.purge()
+                if on_report is not None:
+                    on_report(report)
             except StoreUnavailable:
                 log.warning("purge skipped: the database is unavailable; retrying later")
+            except Exception as exc:
+                log.warning("purge failed (%s); retrying later", type(exc).__name__)
             await asyncio.sleep(interval)
 
     async def _purge_expired(

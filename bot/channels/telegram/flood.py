@@ -10,9 +10,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+PRUNE_EVERY = 1024  # checks between sweeps of quiet chats
+
 
 class FloodGuard:
-    __slots__ = ("_clock", "_hits", "_limit", "_noticed", "_window")
+    __slots__ = ("_checks", "_clock", "_hits", "_limit", "_noticed", "_window")
 
     def __init__(
         self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
@@ -22,9 +24,13 @@ class FloodGuard:
         self._clock = clock
         self._hits: dict[int, deque[float]] = {}
         self._noticed: set[int] = set()
+        self._checks = 0
 
     def check(self, chat_id: int) -> str:
         """'ok', 'notice' (over the limit: tell them once) or 'drop' (still over it)."""
+        self._checks += 1
+        if self._checks % PRUNE_EVERY == 0:
+            self.prune()
         now = self._clock()
         hits = self._hits.setdefault(chat_id, deque())
         while hits and now - hits[0] > self._window:

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.flow import keys
 from bot.metrics import PURGED
 from bot.runtime import Runtime
-from bot.store import Store
+from bot.store import PurgeReport, Store
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -105,6 +105,11 @@ class PerChatProcessor(BaseUpdateProcessor):
 
 
 DeskFactory = Callable[[Sender], Desk]  # the staff desk is built on the service's Sender
+
+
+def _count_purged(report: PurgeReport) -> None:
+    for what in ("conversations", "cases", "tracked", "updates", "keys"):
+        PURGED.labels(what=what).inc(getattr(report, what))
 
 
 class TelegramService:
@@ -189,7 +194,9 @@ class TelegramService:
         await self.set_commands()
         if self.desk is not None:
             await self.desk.start()  # checks the staff chat: a clear line if it is wrong
-        self._purge_task = asyncio.create_task(self._purge_loop(), name="purge")
+        self._purge_task = asyncio.create_task(
+            self.store.purge_forever(_count_purged), name="purge"
+        )
         self.started = True
 
     async def stop(self) -> None:
@@ -232,16 +239,6 @@ class TelegramService:
                 await self.application.bot.set_my_commands(commands, language_code=language)
             except TelegramError as exc:
                 log.warning("could not set the command menu (%s): %s", language, exc)
-
-    async def _purge_loop(self) -> None:
-        while True:
-            try:
-                report = await self.store.purge()
-                for what in ("conversations", "cases", "tracked", "updates", "keys"):
-                    PURGED.labels(what=what).inc(getattr(report, what))
-            except Exception as exc:  # a failed purge is retried next round, never fatal
-                log.warning("purge failed: %s", type(exc).__name__)
-            await asyncio.sleep(self.settings.purge_interval_minutes * 60)
 
     async def run_polling(self, stop: asyncio.Event) -> None:
         """Long polling until `stop` is set."""
