@@ -101,7 +101,6 @@ HANDOFF_QUEUED_FIRST = "handoff.queued_first"
 HANDOFF_OFFLINE = "handoff.offline"  # {when}
 HANDOFF_JOINED = "handoff.joined"
 HANDOFF_FROM_TEAM = "handoff.from_team"  # {team} {text}
-HANDOFF_ENDED = "handoff.ended"
 HANDOFF_TEAM_NAME = "handoff.team_name"
 HANDOFF_SIGNATURE = "handoff.signature"  # {name} {team}: a staff member's chosen display name
 HANDOFF_RELAY_FAILED = "handoff.relay_failed"
