@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     locales_dir: Path = Field(default_factory=lambda: _project_dir("locales"))
     database_url: str | None = None  # default: sqlite under data_dir
     keystore_url: str | None = None  # default: a second sqlite file under data_dir
+    database_password_file: Path | None = None  # fills in the password of both URLs
     master_key: SecretStr | None = None  # "v2:<base64>,v1:<base64>"; newest first
     master_key_file: Path | None = None
     pseudonym_key: SecretStr | None = None
@@ -48,10 +49,12 @@ class Settings(BaseSettings):
     # Telegram
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_rate_limit: bool = True  # off only against a local Bot API (tests, benchmarks)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "0.0.0.0:8080"
     protect_content: bool = True
+    metrics_token: SecretStr | None = None  # /metrics answers only "Bearer <token>"; unset: off
     flood_messages: int = Field(20, ge=1)  # per chat per minute before a polite slow-down
 
     # Staff handoff (bot/staff): a forum supergroup where the bot is an admin
@@ -82,6 +85,13 @@ class Settings(BaseSettings):
         parse_hours(value)
         return value
 
+    @field_validator("database_password_file")
+    @classmethod
+    def _password_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
     @field_validator("telegram_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -89,8 +99,22 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'helpline.db'}"
+        return (
+            self._with_password(self.database_url) or f"sqlite:///{self.data_dir / 'helpline.db'}"
+        )
 
     @property
     def resolved_keystore_url(self) -> str:
-        return self.keystore_url or f"sqlite:///{self.data_dir / 'keys.db'}"
+        return self._with_password(self.keystore_url) or f"sqlite:///{self.data_dir / 'keys.db'}"
+
+    def _with_password(self, url: str | None) -> str | None:
+        """One source for the database password: the same file PostgreSQL's image reads."""
+        if url is None or self.database_password_file is None:
+            return url
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" or parsed.password is not None:
+            return url
+        password = self.database_password_file.read_text(encoding="utf-8").strip()
+        return parsed.set(password=password).render_as_string(hide_password=False)

@@ -27,6 +27,7 @@ from bot.store.errors import DecryptionError, StoreConfigError
 FORMAT = b"\x01"  # first byte of every sealed value: lets the layout change later
 NONCE_BYTES = 12  # random per encryption (never a counter): per-record keys keep counts tiny
 KEY_BYTES = 32
+MIN_DISTINCT_BYTES = 16  # 32 random bytes almost surely hold 25+ different values
 PAD_TO = 64  # plaintext is padded so ciphertext length says little about the answers
 MAX_PLAINTEXT = 512 * 1024  # refused before encrypting, far below AES-GCM's own limit
 _KEK_CHECK = b"helpline master key check"
@@ -116,6 +117,11 @@ class MasterKeys:
                     f"{source}: entry {n} is not of the form v<N>:<base64 of 32 bytes> "
                     "(make one with `helpline keys generate`)"
                 )
+            if len(set(key)) < MIN_DISTINCT_BYTES:
+                raise StoreConfigError(
+                    f"{source}: entry {n} is not a random key (too few different bytes); "
+                    "make one with `helpline keys generate`"
+                )
             version = int(match.group(1))
             if version in keys:
                 raise StoreConfigError(f"{source}: version v{version} appears twice")
@@ -184,6 +190,7 @@ class Pseudonyms:
 
     __slots__ = ("_key",)
     MIN_KEY = 32
+    MIN_DISTINCT = 12  # a generated key has ~30; "aaaa…" or "abab…" is someone's placeholder
 
     def __init__(self, key: str) -> None:
         material = key.strip().encode()
@@ -191,6 +198,11 @@ class Pseudonyms:
             raise StoreConfigError(
                 f"the pseudonym key is too short (at least {self.MIN_KEY} characters; "
                 "make one with `helpline keys generate --pseudonym`)"
+            )
+        if len(set(material)) < self.MIN_DISTINCT:
+            raise StoreConfigError(
+                "the pseudonym key is too predictable (too few different characters); make one "
+                "with `helpline keys generate --pseudonym`"
             )
         self._key = material
 

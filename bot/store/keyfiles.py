@@ -59,10 +59,44 @@ def _create_secret_file(path: Path, content: str) -> None:
         fh.write(content + "\n")
 
 
+def _check_env_sources(settings: Settings) -> None:
+    """Keys given as variables are visible to anything that can read the process environment
+    (and a shared `.env` file to other users): refuse the file, warn loudly about the rest."""
+    named = [
+        name
+        for name, value in (
+            ("HELPLINE_MASTER_KEY", settings.master_key),
+            ("HELPLINE_PSEUDONYM_KEY", settings.pseudonym_key),
+        )
+        if value is not None
+    ]
+    if not named:
+        return
+    dotenv = Path(".env")
+    try:
+        mode = dotenv.stat().st_mode
+        text = dotenv.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        mode, text = 0, ""
+    if mode & 0o077 and any(name in text for name in named):
+        raise StoreConfigError(
+            f".env holds {' and '.join(named)} and other users can read it "
+            f"(mode {stat.S_IMODE(mode):04o}): run `chmod 600 .env`, or better, use the "
+            "*_KEY_FILE settings"
+        )
+    log.warning(
+        "store keys: %s set as environment variables, which other processes, crash reports and "
+        "container inspection can read; pass HELPLINE_MASTER_KEY_FILE and "
+        "HELPLINE_PSEUDONYM_KEY_FILE (owner-only files) instead",
+        " and ".join(named),
+    )
+
+
 def load_keys(settings: Settings, *, fresh: bool) -> Keys:
     """Load both keys; create the embedded defaults only when `fresh` (no data exists)."""
     created: list[str] = []
     embedded = False
+    _check_env_sources(settings)
 
     if settings.master_key is not None:
         master = MasterKeys.parse(settings.master_key.get_secret_value(), "HELPLINE_MASTER_KEY")

@@ -9,7 +9,6 @@ redelivers what a crashed worker dropped.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlparse
@@ -17,9 +16,11 @@ from urllib.parse import urlparse
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramService
 from bot.metrics import WEBHOOK_REJECTED
+from bot.web.body import BadBody, parse_body
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -34,6 +35,7 @@ def webhook_path(url: str | None) -> str:
 def make_app(service: TelegramService, register: bool = True) -> web.Application:
     settings = service.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
     app = web.Application(client_max_size=MAX_BODY)
 
     async def telegram(request: web.Request) -> web.Response:
@@ -45,14 +47,15 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             WEBHOOK_REJECTED.labels(reason="wrong_secret").inc()
             return web.Response(status=403)
         try:
-            data = await request.json()
-            update = Update.de_json(data, service.application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            update = Update.de_json(parse_body(await request.read()), service.application.bot)
+        except Exception as exc:  # BadBody, or a shape PTB's own parser refuses
             WEBHOOK_REJECTED.labels(reason="bad_body").inc()
+            log.info("webhook: refused a body (%s)", exc if isinstance(exc, BadBody) else "shape")
             return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
-        await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+        try:
+            await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+        except BadRequest as exc:  # Telegram refused a reply for good: a retry cannot help
+            log.warning("an update's reply was refused by Telegram: %s", type(exc).__name__)
         return web.Response(status=200)
 
     async def healthz(_: web.Request) -> web.Response:
@@ -62,7 +65,13 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
         ready = service.started and await service.store.ping()
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
-    async def metrics(_: web.Request) -> web.Response:
+    async def metrics(request: web.Request) -> web.Response:
+        """Counts only, but still not for anyone who can reach the port: a bearer token."""
+        given = request.headers.get("Authorization", "")
+        if not metrics_token or not hmac.compare_digest(
+            given.encode(), f"Bearer {metrics_token}".encode()
+        ):
+            return web.Response(status=404 if not metrics_token else 401)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:

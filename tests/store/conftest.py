@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import hashlib
 import os
 import shutil
 import socket
@@ -36,8 +37,8 @@ PG_PORT = int(os.environ.get("HELPLINE_TEST_PG_PORT", "5432"))
 PG_ADMIN_DB = "test"
 SESSION = uuid.uuid4().hex[:8]
 
-MASTER_V1 = "v1:" + base64.b64encode(b"\x01" * 32).decode()
-MASTER_V2 = "v2:" + base64.b64encode(b"\x02" * 32).decode()
+MASTER_V1 = "v1:" + base64.b64encode(hashlib.sha256(b"test master key v1").digest()).decode()
+MASTER_V2 = "v2:" + base64.b64encode(hashlib.sha256(b"test master key v2").digest()).decode()
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef0123456789"
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 

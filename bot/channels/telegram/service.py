@@ -134,19 +134,22 @@ class TelegramService:
         self.store = store
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         api = settings.telegram_api_url
-        limiter: BaseRateLimiter[int] = rate_limiter or AIORateLimiter(max_retries=3)
+        limiter: BaseRateLimiter[int] | None = rate_limiter or (
+            AIORateLimiter(max_retries=3) if settings.telegram_rate_limit else None
+        )
         builder = (
             Application.builder()
             .token(token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .rate_limiter(limiter)
             .concurrent_updates(PerChatProcessor(64))
             .connect_timeout(10)
             .read_timeout(15)
             .write_timeout(15)
             .get_updates_read_timeout(40)
         )
+        if limiter is not None:
+            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
         if webhook:
             builder = builder.updater(None)
         self.application = builder.build()

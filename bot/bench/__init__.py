@@ -1,0 +1,1 @@
+"""Load benchmark: `python -m bot.bench` (see __main__)."""
