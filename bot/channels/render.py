@@ -31,7 +31,8 @@ _TAG = re.compile(r"<[^>]+>")
 _COMMAND = re.compile(r"(?<![\w/])/[a-z]+\b")
 # Markup the renderer must never put anything inside: tags, entities and {placeholders}.
 _MARKUP = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
-_OPEN_CLOSE = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
+_ISOLATE_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI
+_OPEN_CLOSE_ISOLATE = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>|[\u2066-\u2069]")
 
 
 @lru_cache(maxsize=64)
@@ -178,21 +179,27 @@ def pack(blocks: list[str], limit: int) -> list[str]:
 
 
 def _balance(messages: list[str]) -> list[str]:
-    """A tag split across messages is closed at the end of one and opened again in the next,
-    so every message is valid HTML on its own."""
+    """A tag or a bidi isolate split across messages is closed at the end of one and opened
+    again in the next, so every message is valid HTML and reads right on its own."""
     out: list[str] = []
-    carried: list[str] = []  # start tags still open from the previous message
+    carried = ""  # start tags and isolates still open from the previous message
     for message in messages:
-        text = "".join(carried) + message
-        stack: list[tuple[str, str]] = []
-        for m in _OPEN_CLOSE.finditer(text):
-            if not m.group(1):
-                stack.append((m.group(2).lower(), m.group(0)))
+        text = carried + message
+        stack: list[tuple[str, str]] = []  # (tag name or PDI, how it was opened)
+        for m in _OPEN_CLOSE_ISOLATE.finditer(text):
+            token = m.group(0)
+            if token in _ISOLATE_OPENERS:
+                stack.append((PDI, token))
+            elif token == PDI:
+                if stack and stack[-1][0] == PDI:
+                    stack.pop()
+            elif not m.group(1):
+                stack.append((m.group(2).lower(), token))
             elif stack and stack[-1][0] == m.group(2).lower():
                 stack.pop()
-        closing = "".join(f"</{name}>" for name, _ in reversed(stack))
+        closing = "".join(name if name == PDI else f"</{name}>" for name, _ in reversed(stack))
         out.append(text + closing)
-        carried = [tag for _, tag in stack]
+        carried = "".join(opened for _, opened in stack)
     return out
 
 

@@ -89,3 +89,12 @@ def test_a_tag_cut_between_messages_is_closed_and_reopened() -> None:
     for p in parts:
         assert p.startswith("<b>") and p.endswith("</b>")
         parse_html(p)
+
+
+def test_an_isolate_cut_between_messages_is_closed_and_reopened(runtime: Runtime) -> None:
+    relay = Text.of("staff.from_survivor", text="مرحبا " * 1000)
+    out = runtime.renderer.reply(Reply((relay,)), "ar")
+    assert len(out.messages) == 2
+    for message in out.messages:
+        plain, _ = parse_html(message)
+        assert plain.count(FSI) == plain.count(PDI) == 1
