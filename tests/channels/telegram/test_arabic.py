@@ -17,8 +17,11 @@ from tests.channels.telegram.harness import Bot, running_bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot.models import FakeMessage
 
-ADULT_UK = ["ok", "no", "no", "self", "adult", "shared", "real", "yes", ["social"], "gb", "skip",
-            ["removal"]]  # fmt: skip
+# An adult in the UK whose real images were shared on social media, wanting them removed.
+ADULT_UK: list[str | list[str]] = [
+    "ok", "no", "no", "self", "adult", "shared", "real", "yes", ["social"], "gb", "skip",
+    ["removal"],
+]  # fmt: skip
 _ISOLATE = re.compile("[\u2066-\u2069]")
 
 
