@@ -98,3 +98,11 @@ def test_an_isolate_cut_between_messages_is_closed_and_reopened(runtime: Runtime
     for message in out.messages:
         plain, _ = parse_html(message)
         assert plain.count(FSI) == plain.count(PDI) == 1
+
+
+def test_commands_are_isolated_in_every_right_to_left_locale(runtime: Runtime) -> None:
+    # Persian is coming: its text (English until translated) gets the same isolation.
+    for code in ("fa", "he", "ar"):
+        out = runtime.renderer.text(Text.of("staff.help", team="x"), code)
+        assert f"{LRI}/close{PDI}" in out and "<b>" in out
+        parse_html(out)

@@ -85,7 +85,6 @@ class Problems:
         self._seen: set[str] = set()
 
     def message(self, html: str, where: str) -> None:
-        self.checked += 1
         if html in self._seen:  # the same words from another screen: checked already
             return
         self._seen.add(html)
@@ -95,11 +94,13 @@ class Problems:
         try:
             plain, _ = parse_html(html)
         except EntityParseError as exc:
+            self.checked += 1
             self.found.append(f"{where}: Telegram refuses it: {exc}\n    {html[:300]!r}")
             return
         self.plain(plain, where, TEXT_LIMIT)
 
     def plain(self, plain: str, where: str, limit: int) -> None:
+        self.checked += 1
         if not plain.strip():
             self.found.append(f"{where}: empty once Telegram trims it")
         if utf16_len(plain) > limit:
@@ -470,3 +471,34 @@ def test_every_staff_text_renders_as_valid_telegram_html_in_every_locale(
         for where, reply in _staff_screens(runtime, code):
             problems.rendered(runtime.renderer.reply(reply, code), None, f"{code} {where}")
     problems.assert_none(100)
+
+
+# ---------------------------------------------------------------- texts outside messages
+
+TOASTS = (  # callback answers: at most 200 characters, no formatting
+    keys.STALE,
+    keys.STAFF_ERROR,
+    keys.STAFF_NOT_STAFF,
+    keys.STAFF_UNKNOWN_CASE,
+    keys.STAFF_CLAIMED_TOAST,
+    keys.STAFF_TAKEN,
+    keys.STAFF_ALREADY_CLOSED,
+    keys.STAFF_NOT_YOURS_CLOSE,
+)
+
+
+def test_command_menus_toasts_and_topic_names_fit_telegrams_limits(
+    runtime: Runtime, problems: Problems
+) -> None:
+    menus = {**keys.COMMAND_MENU, **keys.STAFF_COMMAND_MENU}
+    for code in runtime.catalogs.codes:
+        for name, key in menus.items():  # shown as-is by setMyCommands: 1-256, no markup
+            raw = runtime.catalogs.text(code, key)
+            problems.plain(raw, f"{code} /{name} description", 256)
+            if re.search(r"<[a-z/]|&[#a-z0-9]+;", raw):
+                problems.found.append(f"{code} {key}: markup in a command description")
+        for key in TOASTS:
+            problems.plain(runtime.renderer.plain(Text.of(key), code), f"{code} {key}", 200)
+        topic = runtime.renderer.plain(Text.of(keys.STAFF_TOPIC, code="K7Q2"), code)
+        problems.plain(topic, f"{code} topic name", 128)
+    problems.assert_none(len(runtime.catalogs.codes) * (len(menus) + len(TOASTS)))
