@@ -382,8 +382,6 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
             out = engine.step(state, event, env)
             state = out.state
             replies = list(out.replies)
-            if state.lang is None and state.pending == "language":
-                state.lang = code  # the picker was answered with another button: stay in code
             if state.mode == "done" and not replies:
                 break
 
