@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
@@ -28,6 +29,33 @@ from bot.i18n.codes import canonical, is_rtl
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 _TAG = re.compile(r"<[^>]+>")
 _COMMAND = re.compile(r"(?<![\w/])/[a-z]+\b")
+# Markup the renderer must never put anything inside: tags, entities and {placeholders}.
+_MARKUP = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
+_ISOLATE_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI
+_OPEN_CLOSE_ISOLATE = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>|[\u2066-\u2069]")
+
+
+@lru_cache(maxsize=64)
+def _rtl(code: str | None) -> bool:
+    return bool(code) and is_rtl(code or "")
+
+
+def isolate_commands(template: str) -> str:
+    """Wrap "/exit" and other commands in LRI…PDI so they read left to right inside
+    right-to-left text; only in the words between tags, entities and placeholders, never in
+    them (an isolate inside "</b>" makes Telegram refuse the whole message)."""
+    out: list[str] = []
+    last = 0
+    for m in _MARKUP.finditer(template):
+        out.append(_COMMAND.sub(_isolate, template[last : m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_COMMAND.sub(_isolate, template[last:]))
+    return "".join(out)
+
+
+def _isolate(m: re.Match[str]) -> str:
+    return f"{LRI}{m.group(0)}{PDI}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +83,8 @@ class Renderer:
         loc = t.lang or lang
         template = self.catalogs.text(loc, t.key, self._count(t))
         values = {name: self._param(value, loc) for name, value in t.params}
-        if loc and is_rtl(loc):  # keep "/exit" reading left to right inside Arabic text
-            template = _COMMAND.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", template)
+        if _rtl(loc):  # keep "/exit" reading left to right inside Arabic text
+            template = isolate_commands(template)
         out = PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
         return f"<b>{out}</b>" if t.bold else out
 
@@ -88,7 +116,7 @@ class Renderer:
         return Rendered(tuple(messages), tuple(buttons), reply)
 
     def _param(self, value: Param, loc: str | None) -> str:
-        rtl = bool(loc) and is_rtl(loc or "")
+        rtl = _rtl(loc)
         if isinstance(value, Text):
             return self.text(value, loc)
         if isinstance(value, Join):
@@ -147,7 +175,32 @@ def pack(blocks: list[str], limit: int) -> list[str]:
                 current = piece
     if current:
         messages.append(current)
-    return messages
+    return _balance(messages)
+
+
+def _balance(messages: list[str]) -> list[str]:
+    """A tag or a bidi isolate split across messages is closed at the end of one and opened
+    again in the next, so every message is valid HTML and reads right on its own."""
+    out: list[str] = []
+    carried = ""  # start tags and isolates still open from the previous message
+    for message in messages:
+        text = carried + message
+        stack: list[tuple[str, str]] = []  # (tag name or PDI, how it was opened)
+        for m in _OPEN_CLOSE_ISOLATE.finditer(text):
+            token = m.group(0)
+            if token in _ISOLATE_OPENERS:
+                stack.append((PDI, token))
+            elif token == PDI:
+                if stack and stack[-1][0] == PDI:
+                    stack.pop()
+            elif not m.group(1):
+                stack.append((m.group(2).lower(), token))
+            elif stack and stack[-1][0] == m.group(2).lower():
+                stack.pop()
+        closing = "".join(name if name == PDI else f"</{name}>" for name, _ in reversed(stack))
+        out.append(text + closing)
+        carried = "".join(opened for _, opened in stack)
+    return out
 
 
 def _split(block: str, limit: int) -> list[str]:

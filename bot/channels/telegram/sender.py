@@ -2,6 +2,8 @@
 
 429s are waited out by PTB's AIORateLimiter; 5xx and timeouts are retried here with capped
 exponential backoff; a user who blocked the bot raises `Blocked` at once, never a retry loop.
+A message whose markup Telegram refuses goes again as plain text: a crisis screen with a bad
+tag in some translation still arrives, only without bold.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TypeVar
@@ -32,6 +35,7 @@ T = TypeVar("T")
 DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 DELETE_WINDOW = dt.timedelta(hours=48)  # older messages cannot be deleted by a bot
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_TAG = re.compile(r"<[^<>]*>")
 
 
 class Blocked(Exception):
@@ -41,6 +45,16 @@ class Blocked(Exception):
 def thread_missing(exc: BaseException) -> bool:
     """Telegram's answer for a forum topic that was deleted (or never existed)."""
     return isinstance(exc, BadRequest) and "thread not found" in exc.message.lower()
+
+
+def markup_refused(exc: BaseException) -> bool:
+    """Telegram could not parse the message's HTML (a bad tag, an isolate inside a tag...)."""
+    return isinstance(exc, BadRequest) and "can't parse entities" in exc.message.lower()
+
+
+def as_plain(text: str) -> str:
+    """The words of an HTML message without its markup: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
 
 
 def _transient(exc: BaseException) -> bool:
@@ -102,18 +116,26 @@ class Sender:
         protect: bool = False,
         thread_id: int | None = None,
     ) -> Message:
-        return await self._call(
-            "sendMessage",
-            lambda: self.bot.send_message(
+        """Send one HTML message; as plain text if Telegram refuses its markup."""
+
+        def send(body: str, mode: str | None) -> Callable[[], Awaitable[Message]]:
+            return lambda: self.bot.send_message(
                 chat_id,
-                text,
-                parse_mode="HTML",
+                body,
+                parse_mode=mode,
                 reply_markup=keyboard,
                 protect_content=protect,
                 message_thread_id=thread_id,
                 link_preview_options=NO_PREVIEW,
-            ),
-        )
+            )
+
+        try:
+            return await self._call("sendMessage", send(text, "HTML"))
+        except BadRequest as exc:
+            if not markup_refused(exc):
+                raise
+            _log_refused("sendMessage")
+            return await self._call("sendMessage", send(as_plain(text), None))
 
     async def edit(
         self,
@@ -122,23 +144,39 @@ class Sender:
         text: str,
         keyboard: InlineKeyboardMarkup | None = None,
     ) -> bool:
-        """Replace a message's text and buttons; False when Telegram would not (too old...)."""
+        """Replace a message's text and buttons; False when Telegram would not (too old...).
+        Markup Telegram refuses is dropped: the new words arrive as plain text."""
         try:
-            await self._call(
-                "editMessageText",
-                lambda: self.bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode="HTML",
-                    reply_markup=keyboard,
-                    link_preview_options=NO_PREVIEW,
-                ),
-            )
+            await self._edit_text(chat_id, message_id, text, keyboard)
         except BadRequest as exc:
             log.debug("could not edit a message: %s", exc.message)
             return False
         return True
+
+    async def _edit_text(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> None:
+        def edit(body: str, mode: str | None) -> Callable[[], Awaitable[Message | bool]]:
+            return lambda: self.bot.edit_message_text(
+                body,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=mode,
+                reply_markup=keyboard,
+                link_preview_options=NO_PREVIEW,
+            )
+
+        try:
+            await self._call("editMessageText", edit(text, "HTML"))
+        except BadRequest as exc:
+            if not markup_refused(exc):
+                raise
+            _log_refused("editMessageText")
+            await self._call("editMessageText", edit(as_plain(text), None))
 
     async def create_topic(self, chat_id: int, name: str) -> int:
         """Open a forum topic (the bot needs can_manage_topics); returns its thread id."""
@@ -164,17 +202,7 @@ class Sender:
         if label:
             text = f"{text}\n\n<b>✓ {html.escape(label)}</b>"
         try:
-            await self._call(
-                "editMessageText",
-                lambda: self.bot.edit_message_text(
-                    text,
-                    chat_id=message.chat_id,
-                    message_id=message.message_id,
-                    parse_mode="HTML",
-                    reply_markup=None,
-                    link_preview_options=NO_PREVIEW,
-                ),
-            )
+            await self._edit_text(message.chat_id, message.message_id, text, None)
         except BadRequest as exc:  # too old to edit, or already edited: harmless
             log.debug("could not edit an answered question: %s", exc.message)
 
@@ -232,3 +260,8 @@ class Sender:
             log.info("could not delete a media message: %s", type(exc).__name__)
             return False
         return True
+
+
+def _log_refused(method: str) -> None:
+    # One line, no content: the text may be a survivor's words or a crisis screen.
+    log.warning("%s: Telegram refused the HTML markup; sent as plain text instead", method)
