@@ -355,6 +355,7 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
         Choice("0", "stale"),
     ]
     used: dict[tuple[str | None, str | None, str], int] = {}
+    interrupted = itertools.count()
     rng = random.Random(code)
     for walk, env in enumerate(itertools.islice(itertools.cycle(_envs()), 24)):
         start: Event = Start(client_lang=None if walk % 6 == 0 else code)
@@ -365,8 +366,8 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
             yield from ((f"walk {walk} turn {turn} {state.node}", r) for r in replies)
             prompt = next((r for r in reversed(replies) if r.token and r.buttons), None)
             event: Event
-            if turn % 7 == 3 and walk % 2:
-                event = interruptions[(walk * 7 + turn) % len(interruptions)]
+            if turn % 7 == 3 and walk % 2:  # every interruption in turn, however many
+                event = interruptions[next(interrupted) % len(interruptions)]
             elif prompt is not None and prompt.expects_text and rng.random() < 0.5:
                 event = TextIn(HOSTILE[turn % len(HOSTILE)])
             elif prompt is not None:
