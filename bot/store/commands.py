@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from bot.config import Settings
 from bot.store import migrate
-from bot.store._store import Store
+from bot.store.store import Store
 from bot.store.crypto import MasterKeys, generate_master_key, generate_secret
 from bot.store.engines import make_engine, unavailable
 from bot.store.errors import StoreConfigError, StoreError
