@@ -32,9 +32,17 @@ class PurgeReport:
     keys: int = 0
 
 
+KEEPS_TRACKED = "delete"  # the erasure reason that leaves quick exit its message ids
+
+
 class Purge(StoreCore):
     async def erase(self, chat_id: int, reason: str) -> None:
-        """Erase everything about this chat and shred its data keys before returning."""
+        """Erase this chat's working state and kept case, and shred their keys before returning.
+
+        Reason "delete" (/delete) keeps the chat's tracked message ids: quick exit still needs
+        them to empty the chat afterwards, and they expire on their own after 48 hours (see
+        tracked.py). Any other reason ("exit", ...) erases them too.
+        """
         if not re.match(r"^[a-z_]{1,24}$", reason):
             raise ValueError("reason must be a short lowercase word such as 'delete' or 'exit'")
         subject = self._pseudonyms.chat(chat_id)
@@ -42,7 +50,10 @@ class Purge(StoreCore):
         shred: list[str] = []
         code: str | None = None
         async with self._tx(subject) as conn:
-            for table in (ConversationRow, TrackedRow):
+            tables: tuple[type[ConversationRow] | type[TrackedRow], ...] = (ConversationRow,)
+            if reason != KEEPS_TRACKED:
+                tables += (TrackedRow,)
+            for table in tables:
                 result = await conn.execute(
                     delete(table).where(col(table.subject) == subject).returning(col(table.key_id))
                 )
