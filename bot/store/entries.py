@@ -1,11 +1,16 @@
 """A case's transcript (messages relayed between survivor and staff) and staff notes.
 
-Both are lists sealed with the case's data key, newest last, capped (see `_append`).
+Both are lists sealed with the case's data key, newest last, and capped twice: by count
+(MAX_TRANSCRIPT, MAX_NOTES) and by size, so that the encrypted field never exceeds
+ENTRIES_BUDGET bytes (256 KiB, half of what crypto.seal accepts). The oldest entries go first;
+an entry too large to fit on its own is kept shortened. Appending never fails for size: a
+survivor's message in a long handoff must not make their update fail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +20,16 @@ from sqlmodel import col
 
 from bot.store import audit
 from bot.store.core import PSEUDONYM, StoreCore, log
-from bot.store.crypto import aad, encode_json, seal, unseal_json
+from bot.store.crypto import NONCE_BYTES, PAD_TO, aad, encode_json, seal, unseal_json
 from bot.store.errors import DecryptionError
 from bot.store.tables import CaseRow
 
 MAX_TRANSCRIPT = 500  # relayed messages kept per case (newest win)
 MAX_NOTES = 200
+ENTRIES_BUDGET = 256 * 1024  # bytes of one encrypted transcript_enc or notes_enc, at most
+_SEALED_OVERHEAD = 1 + NONCE_BYTES + 16  # format byte, nonce, AES-GCM tag
+_PLAIN_BUDGET = ENTRIES_BUDGET - _SEALED_OVERHEAD - (PAD_TO - 1)  # room for the padding too
+_SHORTENED = " […]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +76,11 @@ class Entries(StoreCore):
             ).first()
             if row is None:
                 return
-            data_key = await self._keys.get(row[0])
+            try:
+                data_key = await self._keys.get(row[0])
+            except DecryptionError:
+                log.warning("a case's key could not be read; a %s entry is dropped", field_name)
+                return
             where = aad("kept_case", code, field_name)
             entries: list[Any] = []
             if row[1] is not None:
@@ -79,7 +92,7 @@ class Entries(StoreCore):
                         "a case's %s could not be decrypted; starting it afresh",
                         field_name.removesuffix("_enc"),
                     )
-            entries = [*entries, item][-cap:]
+            entries = fit([*entries, item][-cap:], _PLAIN_BUDGET)
             await conn.execute(
                 update(CaseRow)
                 .where(col(CaseRow.code) == code)
@@ -112,3 +125,37 @@ class Entries(StoreCore):
             ):
                 out.append(Entry(dt.datetime.fromtimestamp(item[0], dt.UTC), item[1], item[2]))
         return out
+
+
+def fit(entries: list[Any], budget: int) -> list[Any]:
+    """The newest entries whose JSON list takes at most `budget` bytes (oldest dropped first).
+
+    If the newest entry alone is too large, it is kept with its text shortened to fit.
+    """
+    sizes = [_size(e) for e in entries]
+    total = 2 + sum(sizes) + max(len(sizes) - 1, 0)  # brackets and commas
+    start = 0
+    while start < len(entries) - 1 and total > budget:
+        total -= sizes[start] + 1
+        start += 1
+    kept = entries[start:]
+    if kept and total > budget:
+        kept = [_shorten(kept[-1], budget - 2)]
+    return kept
+
+
+def _size(entry: Any) -> int:
+    return len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _shorten(entry: list[Any], budget: int) -> list[Any]:
+    at, who, text = entry
+    text = str(text)
+    low, high = 0, len(text)  # the longest prefix that fits, by bisection (escapes vary)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _size([at, who, text[:mid] + _SHORTENED]) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return [at, who, text[:low] + _SHORTENED]
