@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from bot.flow.screens import Stored
 from bot.store import audit
-from bot.store.core import PSEUDONYM, StoreCore, log
+from bot.store.core import PSEUDONYM, StoreCore, log, minute_ceil, minute_floor
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.errors import DecryptionError
 from bot.store.handoffs import HANDOFF_OPEN
@@ -49,7 +49,8 @@ class Cases(StoreCore):
             raise ValueError("consent must be a short version tag such as 'keep-v1'")
         subject = self._pseudonyms.chat(chat_id)
         now = self._clock()
-        expires = now + self._retention
+        expires = minute_ceil(now + self._retention)
+        kept_at = minute_floor(now)  # coarse like every time at rest (see conversations.py)
         answers_raw = encode_json(answers)
         lang_raw = encode_json(lang)
         chat_raw = encode_json(int(chat_id))
@@ -78,7 +79,7 @@ class Cases(StoreCore):
                     .values(
                         **_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),
                         consent=consent,
-                        kept_at=now,
+                        kept_at=kept_at,
                         expires_at=expires,
                     )
                 )
@@ -91,7 +92,7 @@ class Cases(StoreCore):
                         subject=subject,
                         key_id=key_id,
                         consent=consent,
-                        kept_at=now,
+                        kept_at=kept_at,
                         expires_at=expires,
                         status="kept",
                         **_case_fields(data_key, code, chat_raw, answers_raw, lang_raw),

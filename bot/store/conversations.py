@@ -1,7 +1,13 @@
 """Working state: one chat's place in the triage, encrypted, gone after `idle_hours`.
 
 Each update is handled in one locked transaction that also records its update id, so a
-re-delivered update is recognised (`Conversation.duplicate`) and changes nothing.
+re-delivered update is recognised (`Conversation.duplicate`) and changes nothing. Update ids
+are purged once Telegram can no longer redeliver them (MARKER_TTL).
+
+Times at rest are coarse so that no two columns link a chat's pseudonym to an update id:
+`processed_update.seen_at` is the hour the update came (rounded down), and a working state's
+`expires_at` is rounded up to the whole minute. Without that, `expires_at - idle` equalled
+`seen_at` to the microsecond.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
-from bot.store.core import StoreCore, log
+from bot.store.core import StoreCore, hour_floor, log, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
 from bot.store.tables import ConversationRow, ProcessedUpdate
 
-MARKER_TTL = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 h at most
+# Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
+# and one hour more of margin: a purged update id can no longer come back.
+MARKER_TTL = dt.timedelta(hours=26)
 
 
 class Conversation:
@@ -130,7 +138,7 @@ class Conversations(StoreCore):
             with unavailable():
                 if not duplicate:
                     if conv._save is not None:
-                        expires = now + self._idle
+                        expires = minute_ceil(now + self._idle)
                         if data_key is None:
                             if row is not None:
                                 shred.append(row.key_id)  # expired or unreadable: new key
@@ -158,7 +166,9 @@ class Conversations(StoreCore):
                     shred = await self._queue(conn, shred, now, unshared=reset)
                     if update_id is not None:
                         await conn.execute(
-                            insert(ProcessedUpdate).values(update_id=update_id, seen_at=now)
+                            insert(ProcessedUpdate).values(
+                                update_id=update_id, seen_at=hour_floor(now)
+                            )
                         )
                 await conn.commit()
         finally:

@@ -44,6 +44,21 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def hour_floor(at: dt.datetime) -> dt.datetime:
+    """A time at rest that must not single out one update (processed_update.seen_at)."""
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def minute_ceil(at: dt.datetime) -> dt.datetime:
+    """An expiry at rest, to the whole minute: never earlier than asked, at most 1 min later."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + dt.timedelta(minutes=1)
+
+
+def minute_floor(at: dt.datetime) -> dt.datetime:
+    return at.replace(second=0, microsecond=0)
+
+
 class StoreCore:
     """What the concept modules build on: the engines, the keys, the clock, `_tx`."""
 

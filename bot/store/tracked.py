@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
-from bot.store.core import StoreCore
+from bot.store.core import StoreCore, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.errors import DecryptionError
 from bot.store.tables import TrackedRow
@@ -68,7 +68,8 @@ class Tracked(StoreCore):
             entries = [e for e in entries if e[1] > cutoff]
             entries += [(int(m), stamp) for m in message_ids]
             entries = entries[-MAX_TRACKED:]
-            expires = dt.datetime.fromtimestamp(max(e[1] for e in entries), dt.UTC) + TRACK_TTL
+            last = dt.datetime.fromtimestamp(max(e[1] for e in entries), dt.UTC)
+            expires = minute_ceil(last + TRACK_TTL)
             if data_key is None:
                 key_id, data_key = await self._keys.create()
             else:
