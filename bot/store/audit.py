@@ -1,7 +1,8 @@
 """The audit trail: what happened to which case and by whom, never any content.
 
 Rows name an event (a dotted name such as 'handoff.claimed'), and pseudonyms or case codes.
-They are written in the transaction of the change they record (`record`).
+They are written in the transaction of the change they record (`record`), and purged after
+`audit_retention_days` (180 by default) with everything else that expired (`expired`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
 
-from bot.store.core import PSEUDONYM
+from bot.store.core import PSEUDONYM, PURGE_BATCH
 from bot.store.tables import AuditEvent
 
 _EVENT = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
@@ -34,3 +36,11 @@ async def record(
     await conn.execute(
         insert(AuditEvent).values(at=now, event=event, actor=actor, subject=subject)
     )
+
+
+async def expired(conn: AsyncConnection, before: dt.datetime) -> int:
+    """Delete up to PURGE_BATCH audit rows older than `before`; how many went."""
+    at = col(AuditEvent.at)
+    ids = select(col(AuditEvent.id)).where(at < before).order_by(at).limit(PURGE_BATCH)
+    result = await conn.execute(delete(AuditEvent).where(col(AuditEvent.id).in_(ids)))
+    return result.rowcount or 0

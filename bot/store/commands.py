@@ -177,7 +177,8 @@ def purge() -> None:
             await store.close()
         return (
             f"purged {r.conversations} conversation(s), {r.cases} case(s), "
-            f"{r.tracked} tracked message list(s), {r.updates} update marker(s); "
+            f"{r.tracked} tracked message list(s), {r.updates} update marker(s), "
+            f"{r.audit} audit event(s); "
             f"shredded {r.keys} data key(s)"
         )
 

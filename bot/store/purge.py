@@ -30,6 +30,7 @@ class PurgeReport:
     tracked: int = 0
     updates: int = 0
     keys: int = 0
+    audit: int = 0
 
 
 KEEPS_TRACKED = "delete"  # the erasure reason that leaves quick exit its message ids
@@ -78,7 +79,7 @@ class Purge(StoreCore):
             await self._checkpoint()
 
     async def purge(self, now: dt.datetime | None = None) -> PurgeReport:
-        """Remove expired working state, cases, tracked messages and old update markers."""
+        """Remove expired working state, cases, tracked messages, update markers and audit rows."""
         now = now or self._clock()
         keys = await self._shred_queued()
         conversations, k1 = await self._purge_expired(ConversationRow, now)
@@ -89,8 +90,18 @@ class Purge(StoreCore):
                 delete(ProcessedUpdate).where(col(ProcessedUpdate.seen_at) <= now - MARKER_TTL)
             )
             updates = result.rowcount or 0
-        report = PurgeReport(conversations, cases, tracked, updates, keys + k1 + k2 + k3)
-        if any((conversations, cases, tracked)):
+        audit_rows = 0
+        cutoff = now - dt.timedelta(days=self._settings.audit_retention_days)
+        while True:
+            async with self._tx() as conn:
+                batch = await audit.expired(conn, cutoff)
+            audit_rows += batch
+            if batch < PURGE_BATCH:
+                break
+        report = PurgeReport(
+            conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows
+        )
+        if any((conversations, cases, tracked, audit_rows)):
             log.info("purge: %s", report)
         return report
 

@@ -155,3 +155,34 @@ async def test_update_ids_are_kept_only_while_telegram_may_resend_them(
         assert await backend.count("processed_update") == 0
     finally:
         await store.close()
+
+
+async def test_audit_rows_are_purged_after_the_audit_retention(backend: Backend) -> None:
+    clock = backend.clock
+    store = await backend.open()  # audit_retention_days: 180 by default
+    try:
+        await store.audit("case.viewed", actor="staff-a", subject="ABCD-EFGH")  # T0
+        clock.advance(days=100)
+        await store.audit("case.viewed", actor="staff-b", subject="ABCD-EFGH")  # T0+100d
+        assert (await store.purge(T0 + _h(24 * 180) - _s(1))).audit == 0
+        assert (await store.purge(T0 + _h(24 * 180) + _s(1))).audit == 1
+        rows = await backend.sql("SELECT actor FROM audit_event")
+        assert [r[0] for r in rows] == ["staff-b"]
+        assert (await store.purge(T0 + _h(24 * 281))).audit == 1
+        assert await backend.count("audit_event") == 0
+    finally:
+        await store.close()
+
+
+async def test_audit_retention_is_a_setting(backend: Backend) -> None:
+    store = await backend.open(audit_retention_days=7)
+    try:
+        for n in range(3):
+            await store.audit("case.viewed", subject=f"CASE-{n}")
+        backend.clock.advance(days=7, seconds=1)
+        await store.audit("case.viewed", subject="CASE-new")
+        assert (await store.purge()).audit == 3
+        rows = await backend.sql("SELECT subject FROM audit_event")
+        assert [r[0] for r in rows] == ["CASE-new"]
+    finally:
+        await store.close()
