@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.channels.console import ConsoleDemo, stdin_lines, wants_color
 from bot.config import Settings
+from bot.failure import fail
 from bot.flow import graph
 from bot.flow.check import check_all, used_keys
 from bot.flow.replies import Text
@@ -30,12 +31,6 @@ from bot.store.commands import db, keys, purge
 @click.version_option(__version__, prog_name="helpline")
 def main() -> None:
     """A trauma-informed helpline bot for survivors of image-based sexual abuse."""
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit: never a traceback for the operator."""
-    click.echo(f"helpline: {message}", err=True)
-    sys.exit(code)
 
 
 def _settings() -> Settings:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # Retention
     retention_days: int = Field(30, ge=1, le=3650)
     idle_hours: int = Field(24, ge=1, le=24 * 30)
+    audit_retention_days: int = Field(180, ge=1, le=3650)
     purge_interval_minutes: int = Field(60, ge=1)
 
     # Telegram

@@ -3,6 +3,11 @@
 The public surface is what the Telegram adapter, the staff handoff and the CLI use; the
 modules behind it are private. The store never imports Telegram: chats and users are ints.
 
+One module per concept, each a part of `Store` built on `core.StoreCore` (one transaction
+holding the chat's lock, data keys queued and shredded): conversations (working state, update
+ids), tracked (message ids for quick exit), cases (kept cases), handoffs, entries (transcripts
+and notes), staff (topics, names), purge (erasure and retention), audit; store.py opens it.
+
     store = await Store.open(settings)
     async with store.conversation(chat_id, update_id) as conv:
         if conv.duplicate:
@@ -11,18 +16,15 @@ modules behind it are private. The store never imports Telegram: chats and users
         conv.save(outcome.state.to_dict())
 """
 
-from bot.store._store import (
-    CaseRef,
-    Conversation,
-    Entry,
-    HandoffCase,
-    KeptCase,
-    PurgeReport,
-    Store,
-    TrackedMessage,
-)
+from bot.store.cases import CaseRef, KeptCase
+from bot.store.conversations import Conversation
+from bot.store.entries import Entry
 from bot.store.errors import DecryptionError, StoreConfigError, StoreError, StoreUnavailable
+from bot.store.handoffs import HandoffCase
 from bot.store.keystore import RotateReport
+from bot.store.purge import PurgeReport
+from bot.store.store import Store
+from bot.store.tracked import TrackedMessage
 
 __all__ = [
     "CaseRef",

@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.config import Settings
-from bot.store._store import Store, _case_fields
+from bot.store.cases import _case_fields
 from bot.store.commands import upgrade_databases
 from bot.store.crypto import MasterKeys, encode_json, generate_master_key, generate_secret
 from bot.store.crypto import new_data_key as _new_key
+from bot.store.store import Store
 from bot.store.tables import CaseRow, DataKey
 from bot.store.urls import async_url
 

@@ -15,21 +15,16 @@ from pydantic import ValidationError
 from sqlalchemy.engine import URL
 
 from bot.config import Settings
+from bot.failure import fail
 from bot.store import migrate
-from bot.store._store import Store
 from bot.store.crypto import MasterKeys, generate_master_key, generate_secret
 from bot.store.engines import make_engine, unavailable
 from bot.store.errors import StoreConfigError, StoreError
 from bot.store.keyfiles import MASTER_FILE, read_key_file
+from bot.store.store import Store
 from bot.store.urls import async_url, same_database
 
 T = TypeVar("T")
-
-
-def _fail(message: str) -> None:
-    from bot.cli import fail  # late: bot.cli imports this module to register the commands
-
-    fail(message)
 
 
 def _settings() -> Settings:
@@ -39,7 +34,7 @@ def _settings() -> Settings:
         names = ", ".join(
             "HELPLINE_" + str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]
         )
-        _fail(f"invalid configuration: {names or 'see HELPLINE_* variables'}")
+        fail(f"invalid configuration: {names or 'see HELPLINE_* variables'}")
         raise AssertionError from None  # fail() exits
 
 
@@ -47,7 +42,7 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work())
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise AssertionError from None
 
 
@@ -182,7 +177,8 @@ def purge() -> None:
             await store.close()
         return (
             f"purged {r.conversations} conversation(s), {r.cases} case(s), "
-            f"{r.tracked} tracked message list(s), {r.updates} update marker(s); "
+            f"{r.tracked} tracked message list(s), {r.updates} update marker(s), "
+            f"{r.audit} audit event(s); "
             f"shredded {r.keys} data key(s)"
         )
 

@@ -36,7 +36,8 @@ async def test_backup_taken_before_erasure_is_unreadable_after_it(backend: Backe
 
         await store.erase(CHAT, "delete")
         assert await store.load_case(CHAT) is None
-        assert await store.take_messages(CHAT) == []
+        # /delete leaves quick exit its message ids; taking them forgets them and their key.
+        assert [m.message_id for m in await store.take_messages(CHAT)] == [11, 12]
         stored = await store.stored(CHAT)
         assert (stored.working_expires, stored.case_expires) == (None, None)
         # The other survivor is untouched.
@@ -89,3 +90,38 @@ async def test_quick_exit_returns_each_message_once(backend: Backend, store: Sto
     assert [m.message_id for m in taken] == [3]
     assert await store.take_messages(CHAT) == []
     assert await backend.count("data_key", keys=True) == 0
+
+
+async def test_delete_then_exit_still_empties_the_chat(backend: Backend, store: Store) -> None:
+    await _kept(store, CHAT, "text")
+    await store.erase(CHAT, "delete")
+    # Everything but the message ids is gone, and so are the keys of what went.
+    for table in ("conversation", "kept_case"):
+        assert await backend.count(table) == 0
+    assert await backend.count("tracked_message") == 1
+    assert await backend.count("data_key", keys=True) == 1
+    # /exit after /delete: the messages shown before /delete are still found and deleted.
+    taken = await store.take_messages(CHAT)
+    assert [m.message_id for m in taken] == [11, 12]
+    await store.erase(CHAT, "exit")
+    assert await store.take_messages(CHAT) == []
+    assert await backend.count("tracked_message") == 0
+    assert await backend.count("data_key", keys=True) == 0
+
+
+async def test_ids_kept_by_delete_expire_after_48_hours(backend: Backend, store: Store) -> None:
+    await _kept(store, CHAT, "text")
+    await store.erase(CHAT, "delete")
+    backend.clock.advance(hours=48, seconds=1)
+    assert (await store.purge()).tracked == 1
+    assert await backend.count("tracked_message") == 0
+    assert await backend.count("data_key", keys=True) == 0
+    assert await store.take_messages(CHAT) == []
+
+
+async def test_exit_erases_the_message_ids_too(backend: Backend, store: Store) -> None:
+    await store.track_messages(CHAT, [11, 12], store._clock())
+    await store.track_messages(OTHER, [21], store._clock())
+    await store.erase(CHAT, "exit")
+    assert await store.take_messages(CHAT) == []
+    assert [m.message_id for m in await store.take_messages(OTHER)] == [21]

@@ -127,3 +127,55 @@ async def test_staff_display_names_are_encrypted_and_can_be_forgotten(
 
 def _m(minutes: float) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
+
+
+BUDGET = 256 * 1024  # the documented cap on one encrypted transcript or notes field
+
+
+async def _field_size(backend: Backend, column: str, code: str) -> int:
+    rows = await backend.sql(f"SELECT length({column}) FROM kept_case WHERE code = :c", c=code)
+    return int(rows[0][0])
+
+
+async def test_a_long_transcript_keeps_its_newest_messages_within_the_budget(
+    backend: Backend, store: Store
+) -> None:
+    code = await _open(store, CHAT, 901)
+    long = "é" * 4000  # 8 kB each: 80 of them are more than the store may encrypt at once
+    for i in range(80):
+        await store.append_transcript(code, "survivor", f"{i:03d} {long}")
+        if i % 20 == 19:
+            assert await _field_size(backend, "transcript_enc", code) <= BUDGET
+    await store.append_transcript(code, "staff", "still here")  # appending keeps working
+    entries = await store.transcript(code)
+    assert entries[-1].text == "still here"
+    numbers = [int(e.text[:3]) for e in entries[:-1]]
+    assert numbers == list(range(80 - len(numbers), 80))  # the oldest went, in order
+    assert 25 <= len(numbers) < 80
+
+
+async def test_long_notes_keep_their_newest_within_the_budget(
+    backend: Backend, store: Store
+) -> None:
+    code = await _open(store, CHAT, 902)
+    for i in range(80):
+        await store.add_note(code, STAFF_A, f"{i:03d} " + "ü" * 4000)
+    assert await _field_size(backend, "notes_enc", code) <= BUDGET
+    notes = await store.notes(code)
+    assert int(notes[-1].text[:3]) == 79 and 25 <= len(notes) < 80
+    audit = await backend.sql("SELECT count(*) FROM audit_event WHERE event = 'staff.note'")
+    assert audit[0][0] == 80
+
+
+async def test_one_message_larger_than_the_budget_is_kept_shortened(
+    backend: Backend, store: Store
+) -> None:
+    code = await _open(store, CHAT, 903)
+    await store.append_transcript(code, "survivor", "first")
+    await store.append_transcript(code, "survivor", '"\x01' * (BUDGET // 2))  # escapes grow
+    assert await _field_size(backend, "transcript_enc", code) <= BUDGET
+    entries = await store.transcript(code)
+    assert len(entries) == 1 and entries[0].text.endswith(" […]")
+    assert entries[0].text.startswith('"\x01"\x01')
+    await store.append_transcript(code, "staff", "after")
+    assert [e.text for e in await store.transcript(code)][-1] == "after"

@@ -37,14 +37,16 @@ async def test_purge_removes_exactly_what_expired(backend: Backend) -> None:
         async with store.conversation(EARLY) as conv:
             assert (conv.state, conv.reset) == (None, False)
         await _save(store, EARLY, 3)  # the survivor came back: a new conversation
-        assert (await store.purge(T0 + _h(44))).conversations == 1  # LATE went idle at +44h
+        at_44h = await store.purge(T0 + _h(44))
+        assert at_44h.conversations == 1  # LATE went idle at +44h
+        assert at_44h.updates == 1  # update 1 (T0) is past Telegram's redelivery window
         assert await backend.count("conversation") == 1  # EARLY's new one remains
 
         report = await store.purge(T0 + _h(24 * 30))
         assert report.cases == 1  # CASE_EARLY, kept at T0
         assert report.conversations == 1  # EARLY's second conversation
         assert report.tracked == 1  # its messages are older than Telegram's 48 h anyway
-        assert report.updates == 3  # update-id markers are only needed for a few days
+        assert report.updates == 2  # update-id markers are only needed for a day or so
         assert await store.load_case(CASE_LATE) is not None
         assert await backend.count("kept_case") == 1
         audit = await backend.sql("SELECT count(*) FROM audit_event WHERE event = 'case.purged'")
@@ -103,5 +105,84 @@ async def test_running_bot_purges_on_its_own(backend: Backend) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         assert await backend.count("conversation") == 0
+    finally:
+        await store.close()
+
+
+async def _at_rest(backend: Backend, query: str) -> dt.datetime:
+    value = (await backend.sql(query))[0][0]
+    found = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
+
+
+async def test_times_at_rest_do_not_link_a_chat_to_its_update(backend: Backend) -> None:
+    clock = backend.clock
+    store = await backend.open(idle_hours=24)
+    try:
+        clock.now = T0 + dt.timedelta(minutes=17, seconds=23, microseconds=500)
+        await _save(store, EARLY, 4242)
+        seen = await _at_rest(backend, "SELECT seen_at FROM processed_update")
+        expires = await _at_rest(backend, "SELECT expires_at FROM conversation")
+        assert seen == T0  # only the hour the update came in
+        assert expires == T0 + _h(24) + dt.timedelta(minutes=18)  # to the minute, not earlier
+        assert expires - _h(24) != seen
+        ref = await store.keep_case(EARLY, {"q": "a"}, "en", "keep-v1")
+        kept = await _at_rest(backend, "SELECT kept_at FROM kept_case")
+        assert kept == T0 + dt.timedelta(minutes=17)
+        assert ref.expires_at == T0 + _h(24 * 30) + dt.timedelta(minutes=18)
+        # The survivor's working state still lives its full idle time.
+        clock.now = T0 + _h(24) + dt.timedelta(minutes=17, seconds=30)
+        assert (await store.stored(EARLY)).working_expires is not None
+    finally:
+        await store.close()
+
+
+async def test_update_ids_are_kept_only_while_telegram_may_resend_them(
+    backend: Backend,
+) -> None:
+    clock = backend.clock
+    store = await backend.open(idle_hours=24)
+    try:
+        clock.now = T0 + dt.timedelta(minutes=59)
+        await _save(store, EARLY, 4242)
+        # Telegram may redeliver for 24 hours: until then the update id is kept and recognised.
+        clock.now = T0 + dt.timedelta(hours=24, minutes=59)
+        assert (await store.purge()).updates == 0
+        async with store.conversation(EARLY, update_id=4242) as conv:
+            assert conv.duplicate
+        # After the window (and the hour seen_at was rounded down) it is purged.
+        assert (await store.purge(T0 + _h(26))).updates == 1
+        assert await backend.count("processed_update") == 0
+    finally:
+        await store.close()
+
+
+async def test_audit_rows_are_purged_after_the_audit_retention(backend: Backend) -> None:
+    clock = backend.clock
+    store = await backend.open()  # audit_retention_days: 180 by default
+    try:
+        await store.audit("case.viewed", actor="staff-a", subject="ABCD-EFGH")  # T0
+        clock.advance(days=100)
+        await store.audit("case.viewed", actor="staff-b", subject="ABCD-EFGH")  # T0+100d
+        assert (await store.purge(T0 + _h(24 * 180) - _s(1))).audit == 0
+        assert (await store.purge(T0 + _h(24 * 180) + _s(1))).audit == 1
+        rows = await backend.sql("SELECT actor FROM audit_event")
+        assert [r[0] for r in rows] == ["staff-b"]
+        assert (await store.purge(T0 + _h(24 * 281))).audit == 1
+        assert await backend.count("audit_event") == 0
+    finally:
+        await store.close()
+
+
+async def test_audit_retention_is_a_setting(backend: Backend) -> None:
+    store = await backend.open(audit_retention_days=7)
+    try:
+        for n in range(3):
+            await store.audit("case.viewed", subject=f"CASE-{n}")
+        backend.clock.advance(days=7, seconds=1)
+        await store.audit("case.viewed", subject="CASE-new")
+        assert (await store.purge()).audit == 3
+        rows = await backend.sql("SELECT subject FROM audit_event")
+        assert [r[0] for r in rows] == ["CASE-new"]
     finally:
         await store.close()
