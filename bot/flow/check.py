@@ -100,6 +100,7 @@ def check_all(
     )
     report.problems.extend(graph_problems(flow, located))
     report.problems.extend(resource_problems(flow, located, directory))
+    report.problems.extend(crisis_problems(directory))
     used = dict(used_keys(flow, located, directory))
     report.problems.extend(catalog_problems(catalogs, used))
     report.problems.extend(callback_problems(flow, located, directory, catalogs))
@@ -210,6 +211,26 @@ def resource_problems(flow: Flow, located: Located, directory: Directory) -> Ite
             clash = {o.id for o in node.options} & {c.option_id for c in directory.national()}
             for cid in sorted(clash):
                 yield _p(located, ("nodes", nid), f"option '{cid}' clashes with a country file")
+
+
+def crisis_problems(directory: Directory) -> Iterator[Problem]:
+    """Every country's crisis screens must have numbers: an emergency number, a danger line
+    and a self-harm line (its own or a global one). Unknown ids fail when the directory loads."""
+    for c in directory.national():
+        if not c.emergency:
+            yield Problem(
+                c.file,
+                c.lines.get("emergency") or c.lines.get("country"),
+                f"country {c.code} has no emergency number "
+                '(emergency: [{number: "...", for: all, verified: ..., sources: [...]}])',
+            )
+        for need, what in (("danger", "danger"), ("selfharm", "self-harm")):
+            if not getattr(c.crisis, need):
+                yield Problem(
+                    c.file,
+                    c.lines.get(f"crisis.{need}") or c.lines.get("country"),
+                    f"country {c.code} has no {what} line (crisis: {{{need}: [resource ids]}})",
+                )
 
 
 # ---------------------------------------------------------------- catalogs
