@@ -327,3 +327,10 @@ def test_help_shows_the_crisis_lines_any_time(runtime: Runtime) -> None:
     text = w.text()
     assert "911" in text and "RAINN" in text and "988" in text
     assert "findahelpline.com" in Walk(runtime).start().command("help").text()
+
+
+def test_a_first_message_that_might_mean_danger_gets_the_check_in(checkin_rt: Runtime) -> None:
+    w = Walk(checkin_rt).say(POSSIBLE)  # no /start first
+    assert w.replies[-1].body[0].key == "checkin.question"
+    w.pick("_continue")
+    assert w.node == "safe"
