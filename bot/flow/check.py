@@ -215,7 +215,17 @@ def resource_problems(flow: Flow, located: Located, directory: Directory) -> Ite
 
 def crisis_problems(directory: Directory) -> Iterator[Problem]:
     """Every country's crisis screens must have numbers: an emergency number, a danger line
-    and a self-harm line (its own or a global one). Unknown ids fail when the directory loads."""
+    and a self-harm line (its own or a global one); global.yaml needs both lines too, for the
+    screen shown before the country is known. Unknown ids fail when the directory loads."""
+    g = directory.global_
+    for need, what in (("danger", "danger"), ("selfharm", "self-harm")):
+        if not getattr(g.crisis, need):
+            yield Problem(
+                g.file,
+                g.lines.get(f"crisis.{need}") or g.lines.get("country"),
+                f"global.yaml has no international {what} line (crisis: {{{need}: [ids]}}): "
+                "it is all someone sees before choosing a country",
+            )
     for c in directory.national():
         if not c.emergency:
             yield Problem(

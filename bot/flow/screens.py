@@ -260,12 +260,15 @@ class Screens:
         lines while the country is unknown."""
         country = self.country_of(state)
         body: list[Text] = [Text.of(keys.CRISIS_NOW)]
+        ids: list[str] = []
         if country is not None:
             body.extend(self.emergency(country, every=False))
-            picked = [self.crisis_lines(state, need)[:1] for need in ("danger", "selfharm")]
+            for need in ("danger", "selfharm"):  # one line each, two different ones if any
+                lines = [r.id for r in self.crisis_lines(state, need)]
+                ids.extend([i for i in lines if i not in ids][:1])
         else:
-            picked = [self.crisis_lines(state, need) for need in ("danger", "selfharm")]
-        ids = dict.fromkeys(r.id for group in picked for r in group)
+            for need in ("danger", "selfharm"):
+                ids.extend(r.id for r in self.crisis_lines(state, need) if r.id not in ids)
         body.extend(self.card(self.directory.resources[i], state) for i in ids)
         return body
 

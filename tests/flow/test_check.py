@@ -236,3 +236,13 @@ def test_a_global_line_may_stand_in_for_a_country_and_the_old_list_form_is_expla
     )
     found = problems(data)
     assert any("tw.yaml:" in p and "crisis lists lines per need" in p for p in found), found
+
+
+def test_the_international_list_cannot_be_empty(data: Path) -> None:
+    g = data / "flows" / "resources" / "global.yaml"
+    edit(g, "  selfharm: [findahelpline]\n", "  selfharm: []\n")
+    found = problems(data)
+    line = line_of(g, "  selfharm: []")
+    assert any(
+        f"global.yaml:{line}:" in p and "no international self-harm line" in p for p in found
+    ), found

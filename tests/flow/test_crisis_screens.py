@@ -334,3 +334,9 @@ def test_a_first_message_that_might_mean_danger_gets_the_check_in(checkin_rt: Ru
     assert w.replies[-1].body[0].key == "checkin.question"
     w.pick("_continue")
     assert w.node == "safe"
+
+
+def test_a_young_persons_check_in_shows_two_different_lines(checkin_rt: Runtime) -> None:
+    young = {"who": "self", "age": "under18", "age_now": "minor", "country": "kr"}
+    w = walk_to(Walk(checkin_rt).start(), "relationship", **young).say(POSSIBLE)
+    assert shown_ids(w) == ["kr-1388", "kr-109"] and "112" in w.text()
