@@ -97,7 +97,12 @@ def check_all(
         r.id
         for r in directory.resources.values()
         if not r.verified or any(c.verified is False for c in r.contacts)
-    )
+    ) + [  # emergency numbers the research found only second-hand
+        f"{c.option_id} emergency {e.number}"
+        for c in directory.national()
+        for e in c.emergency
+        if not e.verified
+    ]
     report.problems.extend(graph_problems(flow, located))
     report.problems.extend(resource_problems(flow, located, directory))
     report.problems.extend(crisis_problems(directory))

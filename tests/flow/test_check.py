@@ -246,3 +246,11 @@ def test_the_international_list_cannot_be_empty(data: Path) -> None:
     assert any(
         f"global.yaml:{line}:" in p and "no international self-harm line" in p for p in found
     ), found
+
+
+def test_second_hand_emergency_numbers_are_listed_to_verify(data: Path) -> None:
+    report, _ = check_all(
+        data / "flows" / "triage.yaml", data / "flows" / "resources", data / "locales"
+    )
+    assert "kr emergency 112" in report.unverified and "kr emergency 119" in report.unverified
+    assert not any(u.startswith("tw emergency") for u in report.unverified)  # [V] Taichung
