@@ -97,9 +97,15 @@ def check_all(
         r.id
         for r in directory.resources.values()
         if not r.verified or any(c.verified is False for c in r.contacts)
-    )
+    ) + [  # emergency numbers the research found only second-hand
+        f"{c.option_id} emergency {e.number}"
+        for c in directory.national()
+        for e in c.emergency
+        if not e.verified
+    ]
     report.problems.extend(graph_problems(flow, located))
     report.problems.extend(resource_problems(flow, located, directory))
+    report.problems.extend(crisis_problems(directory))
     used = dict(used_keys(flow, located, directory))
     report.problems.extend(catalog_problems(catalogs, used))
     report.problems.extend(callback_problems(flow, located, directory, catalogs))
@@ -210,6 +216,36 @@ def resource_problems(flow: Flow, located: Located, directory: Directory) -> Ite
             clash = {o.id for o in node.options} & {c.option_id for c in directory.national()}
             for cid in sorted(clash):
                 yield _p(located, ("nodes", nid), f"option '{cid}' clashes with a country file")
+
+
+def crisis_problems(directory: Directory) -> Iterator[Problem]:
+    """Every country's crisis screens must have numbers: an emergency number, a danger line
+    and a self-harm line (its own or a global one); global.yaml needs both lines too, for the
+    screen shown before the country is known. Unknown ids fail when the directory loads."""
+    g = directory.global_
+    for need, what in (("danger", "danger"), ("selfharm", "self-harm")):
+        if not getattr(g.crisis, need):
+            yield Problem(
+                g.file,
+                g.lines.get(f"crisis.{need}") or g.lines.get("country"),
+                f"global.yaml has no international {what} line (crisis: {{{need}: [ids]}}): "
+                "it is all someone sees before choosing a country",
+            )
+    for c in directory.national():
+        if not c.emergency:
+            yield Problem(
+                c.file,
+                c.lines.get("emergency") or c.lines.get("country"),
+                f"country {c.code} has no emergency number "
+                '(emergency: [{number: "...", for: all, verified: ..., sources: [...]}])',
+            )
+        for need, what in (("danger", "danger"), ("selfharm", "self-harm")):
+            if not getattr(c.crisis, need):
+                yield Problem(
+                    c.file,
+                    c.lines.get(f"crisis.{need}") or c.lines.get("country"),
+                    f"country {c.code} has no {what} line (crisis: {{{need}: [resource ids]}})",
+                )
 
 
 # ---------------------------------------------------------------- catalogs

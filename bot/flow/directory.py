@@ -1,10 +1,15 @@
 """The resource directory: services survivors are routed to, as data under flows/resources/.
 
-One file per country (ISO 3166-1 alpha-2, lower case) plus global.yaml. Example entry::
+One file per country (ISO 3166-1 alpha-2, lower case) plus global.yaml. Example::
 
     country: US
-    emergency: {number: "911", verified: true, sources: [https://...]}
-    crisis: [us-988]
+    emergency:                  # one or more numbers; the first is the main one
+      - {number: "911", for: all, verified: true, sources: [https://...]}
+    crisis:                     # resource ids, from this file or global.yaml
+      danger: [us-rainn]        # police, domestic- and sexual-violence lines
+      selfharm: [us-988]        # suicide and crisis lines
+      danger_minors: []         # shown first to someone under 18 now
+      selfharm_minors: []
     resources:
       - id: us-988
         name: 988 Suicide & Crisis Lifeline
@@ -15,16 +20,24 @@ One file per country (ISO 3166-1 alpha-2, lower case) plus global.yaml. Example 
         verified: true
         checked: 2026-11
 
-Names stay exactly as the services publish them; what a service does is a catalog key
-(`res.<id>` unless `description` says otherwise). `verified: false` marks what the research
-could only find second-hand or from memory; it must be confirmed before release.
+`for` says what an emergency number is for: police, ambulance, fire or all (or a list, such
+as [ambulance, fire]); the crisis screens label each number with it. The danger screen shows
+every emergency number and then the danger lines; the self-harm screen shows the main
+(first) emergency number and then the self-harm lines. `helpline flows check` refuses a
+country without an emergency number, a danger line or a self-harm line. global.yaml has no
+emergency number; its `crisis` lists are what someone sees before their country is known.
+
+Names stay exactly as the services publish them (a mapping of language to name when there
+is more than one); what a service does is a catalog key (`res.<id>` unless `description` says
+otherwise). `verified: false` marks what the research could only find second-hand or from
+memory; it must be confirmed before release.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -65,11 +78,45 @@ class Contact(_Strict):
     verified: bool | None = None  # overrides the resource's flag for this contact
 
 
+Service = Literal["police", "ambulance", "fire", "all"]
+NEEDS = ("danger", "selfharm")
+
+
+def _everything() -> list[Service]:
+    return ["all"]
+
+
 class Emergency(_Strict):
-    number: str
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, populate_by_name=True
+    )
+
+    number: Annotated[str, Field(min_length=1, max_length=40)]
+    serves: list[Service] = Field(default_factory=_everything, alias="for", min_length=1)
     verified: bool
     sources: list[str] = Field(min_length=1)
     note: str | None = None
+
+    @field_validator("serves", mode="before")
+    @classmethod
+    def _one_or_list(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class CrisisLines(_Strict):
+    """Resource ids shown on the crisis screens, per need; minors' lines come first for
+    someone under 18 now."""
+
+    danger: list[str] = Field(default_factory=list)
+    selfharm: list[str] = Field(default_factory=list)
+    danger_minors: list[str] = Field(default_factory=list)
+    selfharm_minors: list[str] = Field(default_factory=list)
+
+    def lines(self, need: str, minor: bool) -> list[str]:
+        """The ids for one need ("danger" or "selfharm"), minors' lines first if `minor`."""
+        own: list[str] = getattr(self, need)
+        young: list[str] = getattr(self, f"{need}_minors") if minor else []
+        return list(dict.fromkeys([*young, *own]))
 
 
 class Resource(_Strict):
@@ -122,20 +169,34 @@ class Resource(_Strict):
 
 class CountryFile(_Strict):
     country: Annotated[str, Field(pattern=r"^([A-Z]{2}|global)$")]
-    emergency: Emergency | None = None
-    crisis: list[str] = Field(default_factory=list)
-    crisis_minors: list[str] = Field(default_factory=list)
+    emergency: list[Emergency] = Field(default_factory=list)
+    crisis: CrisisLines = Field(default_factory=CrisisLines)
     resources: list[Resource] = Field(default_factory=list)
+
+    @field_validator("emergency", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    @field_validator("crisis", mode="before")
+    @classmethod
+    def _per_need(cls, value: object) -> object:
+        if isinstance(value, list):
+            raise ValueError(
+                "crisis lists lines per need: {danger: [...], selfharm: [...]} "
+                "(optionally danger_minors and selfharm_minors)"
+            )
+        return value
 
 
 @dataclass(frozen=True, slots=True)
 class Country:
     code: str  # "US", or "global"
-    emergency: Emergency | None
-    crisis: tuple[str, ...]
-    crisis_minors: tuple[str, ...]
+    emergency: tuple[Emergency, ...]  # the first is the main one
+    crisis: CrisisLines
     resources: tuple[Resource, ...]
     file: str
+    lines: dict[str, int] = field(default_factory=dict)  # "crisis.danger" -> line, for checks
 
     @property
     def option_id(self) -> str:
@@ -199,12 +260,12 @@ class Directory:
         return [
             r
             for r in chosen
-            if _fits(r, images, users)
+            if fits(r, images, users)
             and (r.show_if is None or conditions.holds(r.show_if, facts or {}))
         ][:limit]
 
 
-def _fits(r: Resource, images: Audience, users: Audience) -> bool:
+def fits(r: Resource, images: Audience, users: Audience) -> bool:
     """Services for young people are shown only to someone known to be under 18 now."""
     if images != "any" and r.images not in ("any", images):
         return False
@@ -218,6 +279,7 @@ def load_directory(folder: Path) -> Directory:
     countries: dict[str, Country] = {}
     resources: dict[str, Resource] = {}
     origin: dict[str, str] = {}
+    lists: dict[str, Located] = {}
     files = sorted(folder.glob("*.yaml"))
     for path in files:
         shown = _display(path)
@@ -247,25 +309,19 @@ def load_directory(folder: Path) -> Directory:
                 )
             resources[res.id] = res
             origin[res.id] = expected
-        for field in ("crisis", "crisis_minors"):
-            own = {r.id for r in parsed.resources}
-            for j, rid in enumerate(getattr(parsed, field)):
-                if rid not in own:
-                    problems.append(
-                        YamlError(
-                            shown,
-                            located.line((field, j)),
-                            f"{field}: no resource '{rid}' in this file",
-                        )
-                    )
         countries[expected] = Country(
             parsed.country,
-            parsed.emergency,
-            tuple(parsed.crisis),
-            tuple(parsed.crisis_minors),
+            tuple(parsed.emergency),
+            parsed.crisis,
             tuple(parsed.resources),
             shown,
+            {
+                where: located.line(tuple(where.split("."))) or 1
+                for where in ("country", "emergency", "crisis.danger", "crisis.selfharm")
+            },
         )
+        lists[expected] = located
+    problems.extend(_unknown_lines(countries, lists, origin))
     if not files:
         problems.append(YamlError(str(folder), None, "no resource files (*.yaml) found"))
     elif GLOBAL not in countries and not problems:
@@ -273,6 +329,27 @@ def load_directory(folder: Path) -> Directory:
     if problems:
         raise DirectoryError(problems)
     return Directory(countries, resources, origin)
+
+
+def _unknown_lines(
+    countries: dict[str, Country], located: dict[str, Located], origin: dict[str, str]
+) -> list[YamlError]:
+    """Crisis lists may name resources of their own file or of global.yaml, nothing else."""
+    out = []
+    for cid, country in countries.items():
+        for need in CrisisLines.model_fields:
+            for j, rid in enumerate(getattr(country.crisis, need)):
+                if origin.get(rid) not in (cid, GLOBAL):
+                    where = "another country's file" if rid in origin else "no file"
+                    out.append(
+                        YamlError(
+                            country.file,
+                            located[cid].line(("crisis", need, j)),
+                            f"crisis.{need}: unknown resource '{rid}' (it is in {where}; "
+                            "use an id from this file or global.yaml)",
+                        )
+                    )
+    return out
 
 
 def _display(path: Path) -> str:

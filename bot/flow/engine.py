@@ -110,7 +110,7 @@ class Engine:
             self._on_start(t, t.state.lang or t.env.client_lang)
             kind = self.crisis.match(event.text) if isinstance(event, TextIn) else None
             if kind:
-                self._crisis(t, kind, resume=t.state.resume or t.state.node)
+                self._signal(t, kind, resume=t.state.resume or t.state.node)
         elif isinstance(event, Choice):
             self._on_choice(t, event)
         elif isinstance(event, TextIn):
@@ -122,10 +122,11 @@ class Engine:
         return Outcome(t.state, tuple(t.replies), tuple(t.effects))
 
     def unavailable(self, lang: str | None) -> Reply:
-        """The service is briefly down: say so, with the international crisis numbers."""
-        t = _Turn(State(lang=lang), Env())
-        crisis = self.screens.crisis(t.state, t.env, "selfharm", buttons=False)
-        return Reply((Text.of(keys.UNAVAILABLE), *crisis.body[1:]), kind="crisis")
+        """The service is briefly down: say so, with the international crisis lines."""
+        state = State(lang=lang)
+        return Reply(
+            (Text.of(keys.UNAVAILABLE), *self.screens.short_numbers(state)[1:]), kind="crisis"
+        )
 
     def handoff_closed(self, state: State, env: Env | None = None) -> Outcome:
         """Staff closed the case: a kind goodbye with the survivor's resources."""
@@ -146,9 +147,8 @@ class Engine:
             if ahead <= 0:
                 return Reply((Text.of(keys.HANDOFF_QUEUED_FIRST),))
             return Reply((Text.of(keys.HANDOFF_QUEUED, ahead=ahead),))
-        t = _Turn(State.from_dict(state.to_dict()), env)
-        crisis = self.screens.crisis(t.state, t.env, "selfharm", buttons=False)
-        body = (Text.of(keys.HANDOFF_OFFLINE, when=staff.next_open), *crisis.body[1:])
+        numbers = self.screens.short_numbers(state)[1:]  # emergency, danger and self-harm
+        body = (Text.of(keys.HANDOFF_OFFLINE, when=staff.next_open), *numbers)
         return Reply(body, kind="crisis")
 
     def handoff_unavailable(self, state: State, env: Env | None = None) -> Outcome:
@@ -327,11 +327,14 @@ class Engine:
         if s.mode == "handoff":
             if text:
                 t.effects.append(RelayToStaff(text))
-            if kind:
+            if kind == "possible":  # the team reads it; the numbers are here meanwhile
+                numbers = self.screens.short_numbers(t.state)[1:]
+                t.replies.append(Reply((Text.of(keys.CHECKIN_HANDOFF), *numbers), kind="crisis"))
+            elif kind:
                 t.replies.append(self.screens.crisis(t.state, t.env, kind, buttons=False))
             return
         if kind:
-            self._crisis(t, kind, resume=s.resume if s.pending else s.node)
+            self._signal(t, kind, resume=s.resume if s.pending else s.node)
             return
         if not text:
             t.replies.append(Reply((Text.of(keys.EMPTY),)))
@@ -429,7 +432,8 @@ class Engine:
             if self.flow.entry.human:
                 menu.append(Button("_human", Text.of(keys.HELP_HUMAN)))
             menu.append(Button("_language", Text.of(keys.HELP_LANGUAGE)))
-            return Reply((Text.of(keys.HELP),), tuple(menu), token, "question", exit_button=True)
+            body = (Text.of(keys.HELP), *self.screens.short_numbers(t.state))
+            return Reply(body, tuple(menu), token, "question", exit_button=True)
         if p == "delete":
             return Reply(
                 (Text.of(keys.DELETE_CONFIRM),),
@@ -442,15 +446,29 @@ class Engine:
             return self.screens.crisis(
                 t.state, t.env, p.split(":", 1)[1], buttons=True, token=token
             )
+        if p == "checkin":
+            return Reply(
+                (Text.of(keys.CHECKIN), *self.screens.short_numbers(t.state)),
+                (
+                    Button("_danger", Text.of(keys.CHECKIN_DANGER)),
+                    Button("_selfharm", Text.of(keys.CHECKIN_SELFHARM)),
+                    Button("_continue", Text.of(keys.CHECKIN_OK)),
+                ),
+                token,
+                "crisis",
+                exit_button=True,
+            )
         return None
 
     def _on_pending_choice(self, t: _Turn, option: str) -> None:
         s = t.state
         p = s.pending or ""
         resume = s.resume
-        interrupting = p == "help" or p.startswith("crisis:")
+        interrupting = p in ("help", "checkin") or p.startswith("crisis:")
         if option == "_continue" and interrupting:
             self._resume(t, resume)
+        elif p == "checkin" and option in ("_danger", "_selfharm"):
+            self._crisis(t, option[1:], resume=resume)
         elif option.startswith("_lang:") and p == "language" and self._supported(option[6:]):
             s.lang, s.lang_chosen = option[6:], True
             self._resume(t, resume)
@@ -516,6 +534,14 @@ class Engine:
 
     # ------------------------------------------------------------------ crisis
 
+    def _signal(self, t: _Turn, kind: str, resume: str | None) -> None:
+        """Crisis words: a clear "danger" or "selfharm" opens that screen; a "possible"
+        signal asks gently first, with the numbers already in the same message."""
+        if kind == "possible":
+            self._prompt_pending(t, "checkin", resume=resume)
+        else:
+            self._crisis(t, kind, resume=resume)
+
     def _crisis(self, t: _Turn, kind: str, resume: str | None) -> None:
         t.state.pending = f"crisis:{kind}"
         t.state.resume = resume
@@ -567,13 +593,12 @@ class Engine:
             elif isinstance(node, End):
                 s.node = current
                 s.mode = "done"
+                body = (
+                    self.screens.flow_text(node.text, t.state, t.env),
+                    self.screens.safety_reminder(t.state),
+                )
                 t.replies.append(
-                    Reply(
-                        (self.screens.flow_text(node.text, t.state, t.env),),
-                        (self._restart_button(),),
-                        self._token(t, bump=True),
-                        "info",
-                    )
+                    Reply(body, (self._restart_button(),), self._token(t, bump=True), "info")
                 )
                 return
         self._restart_kindly(t)

@@ -52,11 +52,28 @@ CRISIS_DANGER = "crisis.danger"
 CRISIS_SELFHARM = "crisis.selfharm"
 CRISIS_EMERGENCY = "crisis.emergency"  # {country} {number}
 CRISIS_LINES = "crisis.lines"
-CRISIS_INTERNATIONAL = "crisis.international"
-CRISIS_COUNTRY_LINE = "crisis.country_line"  # {country} {number}
 CRISIS_PICK_COUNTRY = "crisis.pick_country"
 CRISIS_CONTINUE = "crisis.continue"
 CRISIS_HUMAN = "crisis.human"
+CRISIS_EMERGENCY_NUMBERS = "crisis.emergency_numbers"  # {country} {numbers}
+CRISIS_EMERGENCY_ITEM = "crisis.emergency_item"  # {service} {number}
+EMERGENCY_FOR = {
+    "police": "emergency.for.police",
+    "ambulance": "emergency.for.ambulance",
+    "fire": "emergency.for.fire",
+    "ambulance_fire": "emergency.for.ambulance_fire",
+    "all": "emergency.for.all",
+}
+CRISIS_DANGER_LINES = "crisis.danger_lines"
+CRISIS_ANYWHERE = "crisis.anywhere"
+CRISIS_NOW = "crisis.now"
+CHECKIN = "checkin.question"
+CHECKIN_DANGER = "checkin.danger"
+CHECKIN_SELFHARM = "checkin.selfharm"
+CHECKIN_OK = "checkin.ok"
+CHECKIN_HANDOFF = "checkin.handoff"
+SAFETY_REMINDER = "safety.reminder"  # {country} {number}
+SAFETY_REMINDER_ANYWHERE = "safety.reminder_anywhere"
 CRISIS_WORDS = {"danger": "crisis.words.danger", "selfharm": "crisis.words.selfharm"}
 CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"

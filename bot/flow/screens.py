@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.flow import keys
 from bot.flow.conditions import SKIPPED, holds
-from bot.flow.directory import Audience, Country, Directory, Resource
+from bot.flow.directory import Audience, Country, Directory, Resource, Service, fits
 from bot.flow.model import Ask, Condition, Flow, Handoff, Input, Results, TextSpec
 from bot.flow.replies import Button, Join, Ltr, Param, Reply, Text
 from bot.flow.state import Answer, State
@@ -167,44 +167,28 @@ class Screens:
     def crisis(
         self, state: State, env: Env, kind: str, buttons: bool, token: str | None = None
     ) -> Reply:
+        """The screen for one need. Danger: every emergency number (labelled by what it is
+        for), then police, domestic- and sexual-violence lines. Self-harm: the main emergency
+        number, then suicide and crisis lines. Minors' lines first for someone under 18 now.
+        Before the country is known: a short screen with the international lines and the
+        country buttons, never every country's numbers."""
+        need = "danger" if kind == "danger" else "selfharm"
         country = self.country_of(state)
-        _, users = self.audiences(state)
         body: list[Text] = [
-            Text.of(keys.CRISIS_DANGER if kind == "danger" else keys.CRISIS_SELFHARM)
+            Text.of(keys.CRISIS_DANGER if need == "danger" else keys.CRISIS_SELFHARM)
         ]
         btns: list[Button] = []
         if country is not None:
-            if country.emergency:
-                body.append(
-                    Text.of(
-                        keys.CRISIS_EMERGENCY,
-                        country=Text.of(country.name_key),
-                        number=Ltr(country.emergency.number),
-                    )
-                )
-            lines = [*(country.crisis_minors if users == "minor" else ()), *country.crisis]
-            lines = lines or list(self.directory.global_.crisis)  # no national line on file
-            cards = [self.card(self.directory.resources[r], state) for r in dict.fromkeys(lines)]
+            body.extend(self.emergency(country, every=need == "danger"))
+            cards = [self.card(r, state) for r in self.crisis_lines(state, need)]
             if cards:
-                body.append(Text.of(keys.CRISIS_LINES))
+                body.append(
+                    Text.of(keys.CRISIS_DANGER_LINES if need == "danger" else keys.CRISIS_LINES)
+                )
                 body.extend(cards)
         else:
-            body.append(Text.of(keys.CRISIS_INTERNATIONAL))
-            for c in self.directory.national():
-                if c.emergency:
-                    body.append(
-                        Text.of(
-                            keys.CRISIS_COUNTRY_LINE,
-                            country=Text.of(c.name_key),
-                            number=Ltr(c.emergency.number),
-                        )
-                    )
-                for rid in c.crisis[:1]:
-                    body.append(self.card(self.directory.resources[rid], state))
-            body.extend(
-                self.card(self.directory.resources[r], state)
-                for r in self.directory.global_.crisis
-            )
+            body.append(Text.of(keys.CRISIS_ANYWHERE))
+            body.extend(self.card(r, state) for r in self.crisis_lines(state, need))
             if buttons and self.country_node:
                 body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
                 btns.extend(
@@ -217,6 +201,86 @@ class Screens:
                 btns.append(Button("_human", Text.of(keys.CRISIS_HUMAN)))
         return Reply(
             tuple(body), tuple(btns), token if buttons else None, "crisis", exit_button=buttons
+        )
+
+    def crisis_lines(self, state: State, need: str) -> list[Resource]:
+        """The lines for one need: the country's (minors' first for someone under 18 now), or
+        the international ones from global.yaml while the country is unknown."""
+        country = self.country_of(state)
+        _, users = self.audiences(state)
+        minor = users == "minor"
+        found: list[Resource] = []
+        for source in (country, self.directory.global_):
+            if source is None:
+                continue
+            ids = source.crisis.lines(need, minor)
+            found = [
+                self.directory.resources[i]
+                for i in ids
+                if i in self.directory.resources
+                and fits(self.directory.resources[i], "any", users)
+            ]
+            if found:
+                break
+        return found
+
+    def emergency(self, country: Country, every: bool) -> list[Text]:
+        """The country's emergency numbers, each labelled by what it is for when they differ
+        ("police 110 · ambulance and fire 119"); only the main one unless `every`."""
+        numbers = country.emergency if every else country.emergency[:1]
+        if not numbers:
+            return []
+        if len(numbers) == 1 and _label_keys(numbers[0].serves) == [keys.EMERGENCY_FOR["all"]]:
+            return [
+                Text.of(
+                    keys.CRISIS_EMERGENCY,
+                    country=Text.of(country.name_key),
+                    number=Ltr(numbers[0].number),
+                )
+            ]
+        items: list[Param] = [
+            Text.of(
+                keys.CRISIS_EMERGENCY_ITEM,
+                service=Join(tuple(Text.of(k) for k in _label_keys(e.serves)), " / "),
+                number=Ltr(e.number),
+            )
+            for e in numbers
+        ]
+        return [
+            Text.of(
+                keys.CRISIS_EMERGENCY_NUMBERS,
+                country=Text.of(country.name_key),
+                numbers=Join(tuple(items), " · "),
+            )
+        ]
+
+    def short_numbers(self, state: State) -> list[Text]:
+        """Help in one glance, for the check-in, /help and the team's absence: the main
+        emergency number, one danger line and one self-harm line; or the international
+        lines while the country is unknown."""
+        country = self.country_of(state)
+        body: list[Text] = [Text.of(keys.CRISIS_NOW)]
+        ids: list[str] = []
+        if country is not None:
+            body.extend(self.emergency(country, every=False))
+            for need in ("danger", "selfharm"):  # one line each, two different ones if any
+                lines = [r.id for r in self.crisis_lines(state, need)]
+                ids.extend([i for i in lines if i not in ids][:1])
+        else:
+            for need in ("danger", "selfharm"):
+                ids.extend(r.id for r in self.crisis_lines(state, need) if r.id not in ids)
+        body.extend(self.card(self.directory.resources[i], state) for i in ids)
+        return body
+
+    def safety_reminder(self, state: State) -> Text:
+        """A gentle closing line: the emergency number, and that /help shows crisis lines."""
+        country = self.country_of(state)
+        if country is None or not country.emergency:
+            return Text.of(keys.SAFETY_REMINDER_ANYWHERE)
+        return Text.of(
+            keys.SAFETY_REMINDER,
+            country=Text.of(country.name_key),
+            number=Ltr(country.emergency[0].number),
         )
 
     def flow_text(self, spec: TextSpec, state: State, env: Env) -> Text:
@@ -267,6 +331,7 @@ class Screens:
                 shown.update(r.id for r in found)
                 chunk.extend(self.card(r, state) for r in found)
             body.extend(chunk)
+        body.append(self.safety_reminder(state))
         return Reply(tuple(body), kind="results", sensitive=True)
 
     def card(self, r: Resource, state: State) -> Text:
@@ -307,8 +372,8 @@ class Screens:
             limit=3,
             facts=self.facts(state, env),
         )
-        crisis = [*(country.crisis if country else ()), *self.directory.global_.crisis]
-        ids = dict.fromkeys([*(r.id for r in found), *crisis])
+        crisis = self.crisis_lines(state, "selfharm")
+        ids = dict.fromkeys([*(r.id for r in found), *(r.id for r in crisis)])
         return [self.card(self.directory.resources[i], state) for i in ids]
 
     def mydata(self, state: State, env: Env) -> Reply:
@@ -362,3 +427,14 @@ class Screens:
             Text.of(labels[v]) if v in labels else Text.of(keys.SKIP) for v in values
         ]
         return Join(tuple(parts), ", ") if len(parts) != 1 else parts[0]
+
+
+def _label_keys(serves: Sequence[Service]) -> list[str]:
+    """Catalog keys naming what an emergency number is for."""
+    wanted = set(serves)
+    if "all" in wanted or wanted >= {"police", "ambulance", "fire"}:
+        return [keys.EMERGENCY_FOR["all"]]
+    if wanted >= {"ambulance", "fire"}:
+        rest = [keys.EMERGENCY_FOR[s] for s in ("police",) if s in wanted]
+        return [*rest, keys.EMERGENCY_FOR["ambulance_fire"]]
+    return [keys.EMERGENCY_FOR[s] for s in ("police", "ambulance", "fire") if s in wanted]

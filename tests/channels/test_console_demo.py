@@ -80,7 +80,8 @@ def test_crisis_words_typed_anywhere_show_numbers_in_the_next_reply() -> None:
         if "kill myself" in done.stdout
         else done.stdout
     )
-    assert "116 123" in after and "988" in after and "findahelpline.com" in after
+    # country not known yet: the international line and the way to get national numbers
+    assert "findahelpline.com" in after and "I'll show the numbers for your country" in after
 
 
 def test_exit_leaves_at_once() -> None:

@@ -185,3 +185,72 @@ def test_refusing_to_start_lists_the_problems(data: Path, monkeypatch: pytest.Mo
     result = CliRunner().invoke(main, ["demo", "--lang", "en"], input="")
     assert result.exit_code != 0
     assert "nowhere" in result.output and "refusing to start" in result.output
+
+
+def test_a_country_without_an_emergency_number_is_refused(data: Path) -> None:
+    kr = data / "flows" / "resources" / "kr.yaml"
+    text = kr.read_text("utf-8")
+    start, end = text.index("emergency:\n"), text.index("crisis:\n")
+    kr.write_text(text[:start] + text[end:], "utf-8")
+    found = problems(data)
+    line = line_of(kr, "country: KR")
+    assert any(f"kr.yaml:{line}:" in p and "KR has no emergency number" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("need", "old", "message"),
+    [
+        ("danger", "  danger: [tw-113]\n", "TW has no danger line"),
+        ("selfharm", "  selfharm: [tw-1925, tw-1995, tw-1980]\n", "TW has no self-harm line"),
+    ],
+)
+def test_a_country_without_a_danger_or_self_harm_line_is_refused(
+    data: Path, need: str, old: str, message: str
+) -> None:
+    tw = data / "flows" / "resources" / "tw.yaml"
+    edit(tw, old, f"  {need}: []\n")
+    found = problems(data)
+    line = line_of(tw, f"  {need}: []")
+    assert any(f"tw.yaml:{line}:" in p and message in p for p in found), found
+
+
+def test_a_crisis_list_naming_an_unknown_or_foreign_resource_is_refused(data: Path) -> None:
+    tw = data / "flows" / "resources" / "tw.yaml"
+    edit(tw, "  danger: [tw-113]\n", "  danger: [tw-113, tw-nope, kr-1366]\n")
+    found = problems(data)
+    line = line_of(tw, "tw-nope")
+    assert any(f"tw.yaml:{line}:" in p and "'tw-nope'" in p for p in found), found
+    assert any("'kr-1366'" in p and "another country" in p for p in found), found
+
+
+def test_a_global_line_may_stand_in_for_a_country_and_the_old_list_form_is_explained(
+    data: Path,
+) -> None:
+    tw = data / "flows" / "resources" / "tw.yaml"
+    edit(tw, "  danger: [tw-113]\n", "  danger: [findahelpline]\n")
+    assert problems(data) == []
+    edit(
+        tw,
+        "crisis:\n  danger: [findahelpline]\n  selfharm: [tw-1925, tw-1995, tw-1980]\n",
+        "crisis: [tw-1925]\n",
+    )
+    found = problems(data)
+    assert any("tw.yaml:" in p and "crisis lists lines per need" in p for p in found), found
+
+
+def test_the_international_list_cannot_be_empty(data: Path) -> None:
+    g = data / "flows" / "resources" / "global.yaml"
+    edit(g, "  selfharm: [findahelpline]\n", "  selfharm: []\n")
+    found = problems(data)
+    line = line_of(g, "  selfharm: []")
+    assert any(
+        f"global.yaml:{line}:" in p and "no international self-harm line" in p for p in found
+    ), found
+
+
+def test_second_hand_emergency_numbers_are_listed_to_verify(data: Path) -> None:
+    report, _ = check_all(
+        data / "flows" / "triage.yaml", data / "flows" / "resources", data / "locales"
+    )
+    assert "kr emergency 112" in report.unverified and "kr emergency 119" in report.unverified
+    assert not any(u.startswith("tw emergency") for u in report.unverified)  # [V] Taichung

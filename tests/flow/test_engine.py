@@ -109,13 +109,13 @@ def test_wording_adapts_when_helping_a_child_or_a_friend(runtime: Runtime) -> No
 def test_danger_shows_emergency_numbers_at_once_then_lets_them_continue(runtime: Runtime) -> None:
     w = Walk(runtime).start().pick("ok", "yes")
     text = w.text()
-    for number in ("911", "999", "000"):  # country unknown yet: the short international list
-        assert number in text
-    assert "findahelpline.com" in text
+    assert "findahelpline.com" in text  # country unknown yet: the short international list
+    assert "999" not in text and "I'll show the numbers for your country" in text
     ids = [b.id for b in w.prompt.buttons]
     assert "_cc:gb" in ids and "_continue" in ids
     w.pick("_cc:gb")
-    assert "999" in w.text() and "116 123" in w.text()  # UK emergency and Samaritans
+    assert "999" in w.text() and "Refuge" in w.text()  # UK emergency and a violence line
+    assert "Samaritans" not in w.text()  # the suicide line is for the self-harm screen
     w.pick("_continue")
     assert w.node == "selfharm"
     asked = questions_until_results(
@@ -138,7 +138,9 @@ def test_danger_shows_emergency_numbers_at_once_then_lets_them_continue(runtime:
 def test_self_harm_answer_gives_the_crisis_line_for_a_known_country(runtime: Runtime) -> None:
     w = Walk(runtime).start().pick("ok", "no", "sometimes")
     assert w.replies[0].kind == "crisis"
-    assert "988" in w.text()  # listed internationally until the country is known
+    assert "findahelpline.com" in w.text()  # the international line until the country is known
+    w.pick("_cc:us")
+    assert "988" in w.text() and "911" in w.text()
 
 
 @pytest.mark.parametrize("node", ["safe", "who", "where", "wants", "next_steps"])

@@ -169,9 +169,14 @@ def test_adding_a_country_takes_one_file_and_its_strings(data: Path) -> None:
     (data / "flows" / "resources" / "za.yaml").write_text(
         "country: ZA\n"
         "emergency:\n"
-        '  number: "10111"\n'
-        "  verified: true\n"
-        "  sources: [https://www.hirainbow.org/covid-19]\n",
+        '  - number: "10111"\n'
+        "    for: police\n"
+        "    verified: true\n"
+        "    sources: [https://www.hirainbow.org/covid-19]\n"
+        "crisis:\n"
+        "  danger: [findahelpline]     # resource ids: this file's or global.yaml's\n"
+        "  selfharm: [findahelpline]\n"
+        "resources: []   # add services here, each with sources and a verified flag\n",
         "utf-8",
     )
     pot = data / "locales" / "helpline.pot"
@@ -191,9 +196,9 @@ def test_adding_a_country_takes_one_file_and_its_strings(data: Path) -> None:
 
     rt = load_runtime(Settings(_env_file=None))  # type: ignore[call-arg]
     w = Walk(rt).start().pick("ok", "yes")
-    assert "10111" in w.text()  # the crisis screen lists the new country
+    assert "_cc:za" in [b.id for b in w.prompt.buttons]  # a button on the crisis screen
     w.pick("_cc:za")
-    assert "South Africa" in w.text() and "10111" in w.text()
+    assert "South Africa" in w.text() and "10111" in w.text() and "police" in w.text()
 
 
 def _offered(root: Path) -> list[str]:
