@@ -69,8 +69,15 @@ async def test_an_arabic_survivor_who_types_they_want_to_die_gets_the_crisis_scr
     crisis = replies[0]
     assert crisis.text is not None
     assert crisis.text.startswith(runtime.catalogs.text("ar", keys.CRISIS_SELFHARM)[:20])
-    assert "116 123" in crisis.text and "988" in crisis.text  # the UK's and the US's lines
-    _reads_left_to_right(crisis.text, "116 123", "988")
+    _reads_left_to_right(crisis.text, "https://findahelpline.com")  # before a country is known
+    # Telling the bot where they are brings that country's lines, still reading correctly.
+    [uk] = [d for d in crisis.callback_data() if d.endswith("_cc:gb")]
+    await api.user_presses(amal, crisis, uk)
+    await bot.settle()
+    crisis = api.bot_messages(amal.id)[-1]
+    assert crisis.text is not None
+    assert "999" in crisis.text and "116 123" in crisis.text  # the UK's emergency and Samaritans
+    _reads_left_to_right(crisis.text, "116 123", "999")
     assert {"bold"} <= {e["type"] for e in crisis.entities}  # service names: markup kept
     assert "<" not in crisis.text  # no tag turned into text
     assert _refused(api) == [] and "plain text" not in caplog.text
