@@ -414,7 +414,7 @@ def test_every_screen_renders_as_valid_telegram_html_in_every_locale(
         keys.LANG_OFFER,
         keys.HELP,
         keys.UNAVAILABLE,
-        keys.CRISIS_INTERNATIONAL,
+        keys.CRISIS_ANYWHERE,
         keys.HANDOFF_OFFLINE,
     ):
         assert key in kinds, f"{key} never shown"
