@@ -608,7 +608,13 @@ class Store:
         )
 
     async def erase(self, chat_id: int, reason: str) -> None:
-        """Erase everything about this chat and shred its data keys before returning."""
+        """Erase everything about this chat and shred its data keys before returning.
+
+        Reason "delete" (the survivor's /delete) keeps the tracked message ids: they are only
+        message numbers, needed for a later quick exit to clear the chat, and they expire on
+        their own 48 hours after the latest message. "exit" and any other reason (purge)
+        remove them too.
+        """
         if not re.match(r"^[a-z_]{1,24}$", reason):
             raise ValueError("reason must be a short lowercase word such as 'delete' or 'exit'")
         subject = self._pseudonyms.chat(chat_id)
@@ -616,7 +622,8 @@ class Store:
         shred: list[str] = []
         code: str | None = None
         async with self._tx(subject) as conn:
-            for table in (ConversationRow, TrackedRow):
+            tables = (ConversationRow,) if reason == "delete" else (ConversationRow, TrackedRow)
+            for table in tables:
                 result = await conn.execute(
                     delete(table).where(col(table.subject) == subject).returning(col(table.key_id))
                 )
