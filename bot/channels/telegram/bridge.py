@@ -140,7 +140,7 @@ class Bridge:
                 await self.desk.survivor_left(chat.id, "blocked")  # staff are told, once
             return
         if update.edited_message is not None:
-            self.flood.check(chat.id, costs.EDIT)  # edits count towards a flood
+            self.flood.over(chat.id, costs.EDIT)  # edits count towards a flood
             if self.flood.first(chat.id, "edited"):  # one explanation per flood, not per edit
                 await self._notice(chat.id, update.update_id, keys.EDITED)
             return

@@ -40,11 +40,17 @@ class FloodGuard:
 
     def check(self, chat_id: int, cost: float = TEXT) -> Verdict:
         """'ok' (counted), 'notice' (over the limit: tell them, once per window) or 'drop'."""
+        if not self.over(chat_id, cost):
+            return "ok"
+        return "notice" if self.first(chat_id, "slow") else "drop"
+
+    def over(self, chat_id: int, cost: float = TEXT) -> bool:
+        """Count this update if the chat is within its limit; True when it is over it."""
         hits = self._recent(chat_id)
         if sum(c for _, c in hits) + cost <= self._limit:
             hits.append((self._clock(), cost))
-            return "ok"
-        return "notice" if self.first(chat_id, "slow") else "drop"
+            return False
+        return True
 
     def note(self, chat_id: int, cost: float = TEXT) -> None:
         """Count an update that goes through whatever the guard says (safety)."""
