@@ -6,11 +6,19 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.runtime import Runtime
+from bot.store import Store
 from tests.fakebot import FakeBotApi
-from tests.staff.helpers import Staff, ask_for_a_person, press, staffed_bot
+from tests.staff.helpers import Staff, ask_for_a_person, press, staff_says, staffed_bot
 
 NOT_READ = "haven't read your last one"
+
+
+async def fill(store: Store, code: str, size: int) -> None:
+    for _ in range(200):
+        await store.append_transcript(code, "survivor", "x" * size)
 
 
 async def test_a_flood_during_a_handoff_all_reaches_the_topic_in_order(
@@ -56,3 +64,25 @@ async def test_exit_right_after_a_burst_of_relays_does_not_wait_for_them(
         await api.wait_for(lambda: staff.topics() == [], timeout=5)  # the topic is deleted
         assert api.visible_messages(sol.id) == []
         assert cleared < 10 * 0.4 / 2
+
+
+async def test_a_transcript_too_big_to_store_stops_neither_the_relay_nor_quick_exit(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        una = api.add_user("Una")
+        await ask_for_a_person(bot, una)
+        thread = staff.topic().message_thread_id
+        await press(bot, staff.mei, staff.card(thread), "claim")
+        store = bot.service.store
+        case = await store.case_of_chat(una.id)
+        assert case is not None
+        for size in (4000, 400, 40, 4, 1):  # a long talk: filled to its 512 KiB limit
+            with pytest.raises(ValueError, match="too large"):
+                await fill(store, case.code, size)
+        await bot.send(una, "are you still there?")
+        assert "are you still there?" in staff.text(thread)
+        await staff_says(bot, staff, staff.mei, thread, "Yes, still here.")
+        assert "Yes, still here." in (api.last_bot_message(una.id).text or "")
+        await bot.send(una, "/exit")
+        assert api.visible_messages(una.id) == []
