@@ -285,14 +285,15 @@ class Bridge:
             await self.desk.survivor_left(chat_id, reason)
 
     async def _quick_exit(self, chat_id: int, incoming: list[int], outcome: Outcome) -> None:
-        """The survivor's chat is cleared first; then staff hear (their queued relays are
-        dropped) and the data is erased, even if telling staff failed."""
-        tracked = await self.store.take_messages(chat_id)
+        """End a handoff first (quick: queued relays are dropped, the case closes so staff
+        can write no more, the topic goes in the background), then clear the chat and
+        erase the data, even if ending the handoff failed."""
         try:
-            await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
+            await self._end_handoff(chat_id, outcome, "exit")
         finally:
             try:
-                await self._end_handoff(chat_id, outcome, "exit")
+                tracked = await self.store.take_messages(chat_id)
+                await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
             finally:
                 await self.store.erase(chat_id, "exit")
 
