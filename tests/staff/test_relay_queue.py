@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.runtime import Runtime
+from bot.staff.desk import StaffDesk
 from bot.store import Store
 from tests.fakebot import FakeBotApi
 from tests.staff.helpers import Staff, ask_for_a_person, press, staff_says, staffed_bot
@@ -86,3 +87,26 @@ async def test_a_transcript_too_big_to_store_stops_neither_the_relay_nor_quick_e
         assert "Yes, still here." in (api.last_bot_message(una.id).text or "")
         await bot.send(una, "/exit")
         assert api.visible_messages(una.id) == []
+
+
+async def test_stopping_the_bot_lets_queued_relays_finish(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        tia = api.add_user("Tia")
+        await ask_for_a_person(bot, tia)
+        thread = staff.topic().message_thread_id
+        desk = bot.service.desk
+        assert isinstance(desk, StaffDesk)
+        api.delay_next("sendMessage", 0.4, times=5, chat_id=staff.chat.id)
+        for i in range(5):
+            await api.user_sends(tia, f"before the restart {i}")
+        started = time.monotonic()
+        while desk.queued(tia.id) + staff.text(thread).count("before the restart") < 5:
+            assert time.monotonic() - started < 5
+            await asyncio.sleep(0.01)
+        assert desk.queued(tia.id) >= 2  # still waiting when the service stops
+    # The service stopped (a deploy): what was queued was posted first, in order.
+    text = staff.text(thread)
+    positions = [text.find(f"before the restart {i}") for i in range(5)]
+    assert -1 not in positions and positions == sorted(positions)
