@@ -12,6 +12,12 @@ survives a restart and several workers can serve one bot: a claim is one conditi
 re-announcements are compare-and-set, topic deletions are idempotent. The store holds no
 Telegram objects; this module is where Telegram and the store meet for staff.
 
+A survivor's messages go to their topic through a per-case ordered queue in the background
+(`from_survivor` returns at once): the staff supergroup is rate-limited (about 20 messages a
+minute), and the survivor's next update, above all /exit, must never wait behind it. On exit
+or /delete the case's queued relays are dropped. The queue is in memory and not crash-durable:
+relays still queued when the process dies are lost (`stop()` gives them a moment first).
+
 Staff commands in the staff chat: /cases, /note <text> and /close (in a case topic),
 /name [display name], /help. Only members of the staff chat act as staff (getChatMember,
 cached briefly); anyone else gets nothing done, and that is logged without ids.
@@ -25,7 +31,8 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
     BotCommand,
@@ -58,6 +65,8 @@ MEMBER_TTL = 60.0  # seconds a getChatMember answer is trusted
 RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
+DRAIN_SECONDS = 5.0  # how long stop() lets queued relays finish before dropping them
+Job = Callable[[], Awaitable[None]]
 
 
 def _utcnow() -> dt.datetime:
@@ -76,6 +85,7 @@ class StaffDesk:
         *,
         clock: Clock | None = None,
         tick: float = 30.0,
+        drain: float = DRAIN_SECONDS,
     ) -> None:
         if settings.staff_chat_id is None:
             raise ValueError("the staff desk needs HELPLINE_STAFF_CHAT_ID")
@@ -92,6 +102,10 @@ class StaffDesk:
         self._native = {loc.code: loc.native_name for loc in runtime.engine.locales}
         self._members: dict[int, tuple[str, float]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._drain = drain
+        self._queues: dict[int, deque[Job]] = {}  # survivor chat -> relays still to post
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._chores: set[asyncio.Task[None]] = set()  # staff-side work after an exit
 
     def __repr__(self) -> str:
         return "StaffDesk()"
@@ -142,11 +156,33 @@ class StaffDesk:
         self._task = asyncio.create_task(self._run(), name="staff-desk")
 
     async def stop(self) -> None:
+        """Stop housekeeping; let queued relays finish for a moment, then drop the rest."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        pending = [*self._workers.values(), *self._chores]
+        if pending:
+            await asyncio.wait(pending, timeout=self._drain)
+        lost = sum(len(q) for q in self._queues.values())
+        if lost:
+            log.warning("staff: %d queued relays were not posted before shutdown", lost)
+        for chat in list(self._workers):
+            await self._drop(chat)
+        for chore in list(self._chores):
+            chore.cancel()
+        if self._chores:
+            await asyncio.wait(self._chores)
+
+    async def drained(self) -> None:
+        """Wait until every queued relay and chore is done (tests, and a clean shutdown)."""
+        while self._workers or self._chores:
+            await asyncio.wait([*self._workers.values(), *self._chores])
+
+    def queued(self, chat_id: int) -> int:
+        """How many of this survivor's relays are waiting (the one being posted included)."""
+        return len(self._queues.get(chat_id, ())) + (chat_id in self._workers)
 
     async def handle(self, update: Update) -> None:
         """Anything that happens in the staff chat."""
@@ -200,7 +236,41 @@ class StaffDesk:
         await self._to_survivor(case, chat_id, reply, state.lang)
 
     async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None:
-        """A survivor's text (or a notice that media was withheld) for their case's topic."""
+        """Queue a survivor's text (or a media-withheld notice) for their case's topic.
+
+        Returns at once; relays of one survivor are posted in order, in the background."""
+        self._enqueue(chat_id, lambda: self._relay_survivor(chat_id, text, withheld))
+
+    def _enqueue(self, chat_id: int, job: Job) -> None:
+        self._queues.setdefault(chat_id, deque()).append(job)
+        if chat_id not in self._workers:
+            worker = asyncio.create_task(self._work(chat_id), name="staff-relay")
+            self._workers[chat_id] = worker
+
+    async def _work(self, chat_id: int) -> None:
+        queue = self._queues.get(chat_id)
+        try:
+            while queue:
+                job = queue.popleft()
+                try:
+                    await job()
+                except Exception as exc:  # one failed relay never stops the next
+                    log.warning("staff: a relay failed: %s", type(exc).__name__)
+        finally:
+            if self._workers.get(chat_id) is asyncio.current_task():
+                del self._workers[chat_id]
+                self._queues.pop(chat_id, None)
+
+    async def _drop(self, chat_id: int) -> None:
+        """Forget the survivor's queued relays, and stop the one being posted."""
+        self._queues.pop(chat_id, None)
+        worker = self._workers.pop(chat_id, None)
+        if worker is not None and worker is not asyncio.current_task():
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _relay_survivor(self, chat_id: int, text: str, withheld: str | None) -> None:
         case = await self.store.case_of_chat(chat_id)
         if case is None or not case.with_staff or case.thread_id is None:
             await self._goodbye(chat_id)  # closed or gone under them: say so, leave handoff
@@ -221,10 +291,30 @@ class StaffDesk:
             await self._to_survivor(case, chat_id, Reply((Text.of(keys.HANDOFF_RELAY_FAILED),)))
             return
         if text:
-            await self.store.append_transcript(case.code, "survivor", text)
+            await self._remember(case.code, "survivor", text)
+
+    async def _remember(self, code: str, who: str, text: str) -> None:
+        """Add to the transcript; a transcript that cannot grow never stops a relay."""
+        try:
+            await self.store.append_transcript(code, who, text)
+        except (ValueError, StoreUnavailable) as exc:
+            log.warning("staff: a relayed message was not added to the transcript: %s",
+                        type(exc).__name__)  # fmt: skip
 
     async def survivor_left(self, chat_id: int, reason: str) -> None:
-        """The survivor left (exit, delete, a new start) or blocked the bot mid-handoff."""
+        """The survivor left (exit, delete, a new start) or blocked the bot mid-handoff.
+
+        Exit and delete drop the queued relays and return quickly: the topic is deleted in
+        the background (the store has it scheduled, so housekeeping retries if that fails).
+        A new start or a block is told to staff after the relays already queued."""
+        if reason in ("exit", "delete"):
+            await self._drop(chat_id)
+        elif chat_id in self._workers:
+            self._enqueue(chat_id, lambda: self._left(chat_id, reason))
+            return
+        await self._left(chat_id, reason)
+
+    async def _left(self, chat_id: int, reason: str) -> None:
         case = await self.store.case_of_chat(chat_id)
         if case is None or not case.with_staff:
             return
@@ -236,11 +326,10 @@ class StaffDesk:
         await self.store.audit(f"handoff.survivor_{reason}", None, case.code)
         if reason in ("exit", "delete"):
             # Erasure follows at once: the topic goes now, so staff hear it in General.
-            await self.store.close_handoff(case.code, None, now)
-            if case.thread_id is not None:
-                await self._delete_topic(case.thread_id)
-            with contextlib.suppress(TelegramError, Blocked):
-                await self._send(None, [Text.of(keys.STAFF_SURVIVOR_ERASED, code=Ltr(case.code))])
+            await self.store.close_handoff(case.code, None, now)  # schedules the topic's end
+            chore = asyncio.create_task(self._erased(case), name="staff-erased")
+            self._chores.add(chore)
+            chore.add_done_callback(self._chores.discard)
             return
         delay = dt.timedelta(minutes=self.settings.topic_delete_minutes)
         await self.store.close_handoff(case.code, None, now + delay)
@@ -320,7 +409,7 @@ class StaffDesk:
             (Text.of(keys.HANDOFF_FROM_TEAM, team=signature, text=text),), sensitive=True
         )
         if await self._to_survivor(case, None, reply, notify=thread):
-            await self.store.append_transcript(case.code, "staff", text)
+            await self._remember(case.code, "staff", text)
             await self.store.audit("staff.relayed", staff, case.code)
 
     async def _cases(self, staff: str, thread: int | None) -> None:
@@ -595,6 +684,16 @@ class StaffDesk:
         if recent:
             await self._send(thread, recent)
         return moved
+
+    async def _erased(self, case: HandoffCase) -> None:
+        """After an exit or /delete: the topic goes now, and staff hear it in General."""
+        try:
+            if case.thread_id is not None:
+                await self._delete_topic(case.thread_id)
+            with contextlib.suppress(TelegramError, Blocked):
+                await self._send(None, [Text.of(keys.STAFF_SURVIVOR_ERASED, code=Ltr(case.code))])
+        except Exception as exc:  # the store has the deletion scheduled: housekeeping retries
+            log.warning("staff: tidying up after an exit failed: %s", type(exc).__name__)
 
     async def _delete_topic(self, thread: int) -> None:
         """Delete now; if Telegram fails, the housekeeping loop retries (it is in the store)."""

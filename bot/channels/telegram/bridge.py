@@ -3,6 +3,11 @@
 The order matters for safety: media is deleted before anything else; the new state and the
 update id are committed together before any reply goes out (each update applied at most once);
 quick exit deletes what it can and erases the case without sending anything back.
+
+The flood guard never stands between a survivor and safety: quick exit (command or button),
+/delete and its confirmation, /help, /start, crisis words and everything said during a staff
+handoff always reach the engine. Anything else over the limit is not read, and the survivor
+is told so plainly (once per flood); its message id is still tracked, so /exit clears it.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from telegram import Chat, Message, Update
 from telegram.error import TelegramError
 
 from bot.channels.render import Renderer
+from bot.channels.telegram import flood as costs
 from bot.channels.telegram.flood import FloodGuard
 from bot.channels.telegram.keyboard import decode, label_of
 from bot.channels.telegram.sender import Blocked, Sender
 from bot.config import Settings
 from bot.flow import keys
 from bot.flow.engine import Engine, Outcome
-from bot.flow.events import CaseLoaded, Command, Event, Media, Start, TextIn
+from bot.flow.events import CaseLoaded, Choice, Command, Event, Media, Start, TextIn
 from bot.flow.replies import (
     EndHandoff,
     EraseData,
@@ -62,13 +68,17 @@ MEDIA_KINDS = (
     "story",
     "paid_media",
 )
+SAFE_COMMANDS = frozenset({"exit", "delete", "help", "start"})  # never held back by the guard
+SAFE_PROMPTS = ("delete", "help", "crisis:")  # their buttons are never held back either
 
 
 class Desk(Protocol):
     """The staff side of a handoff (bot/staff). The bridge only reports survivor events.
 
-    `survivor_left` reasons: "exit" and "delete" (their data is erased right after),
-    "left" (a new start while with staff), "blocked" (they blocked the bot).
+    `survivor_left` reasons: "exit" and "delete" (their data is erased right after, and
+    relays still queued for staff are dropped), "left" (a new start while with staff),
+    "blocked" (they blocked the bot). `from_survivor` must not make the survivor wait for
+    the staff chat: it queues the relay and returns.
     """
 
     def owns(self, chat_id: int) -> bool: ...
@@ -130,7 +140,9 @@ class Bridge:
                 await self.desk.survivor_left(chat.id, "blocked")  # staff are told, once
             return
         if update.edited_message is not None:
-            await self._notice(chat.id, update.update_id, keys.EDITED)
+            self.flood.over(chat.id, costs.EDIT)  # edits count towards a flood
+            if self.flood.first(chat.id, "edited"):  # one explanation per flood, not per edit
+                await self._notice(chat.id, update.update_id, keys.EDITED)
             return
         message = update.message
         query = update.callback_query
@@ -141,14 +153,49 @@ class Bridge:
             return
         if isinstance(event, Media) and message is not None:
             await self.sender.delete_one(chat.id, message.message_id)  # never fetched
-        verdict = self.flood.check(chat.id)
-        if verdict != "ok":
-            if query is not None:
-                await self.sender.answer_callback(query.id)
-            if verdict == "notice":
-                await self._notice(chat.id, None, keys.SLOW_DOWN)
-            return
+        cost = costs.TAP if query is not None else costs.TEXT
+        if self._urgent(event):
+            self.flood.note(chat.id, cost)
+        else:
+            verdict = self.flood.check(chat.id, cost)
+            if verdict != "ok" and not await self._safe_now(chat.id, event):
+                await self._held_back(update, chat.id, verdict == "notice")
+                return
         await self._step(update, chat.id, event)
+
+    # ------------------------------------------------------------------ the flood guard
+
+    def _urgent(self, event: Event) -> bool:
+        """Safety that the guard never holds back, known from the update alone."""
+        if isinstance(event, Start):
+            return True
+        if isinstance(event, Command):
+            return event.name in SAFE_COMMANDS
+        if isinstance(event, Choice):
+            return event.option == "_exit"
+        if isinstance(event, TextIn):
+            return self.engine.crisis.match(event.text) is not None
+        return False
+
+    async def _safe_now(self, chat_id: int, event: Event) -> bool:
+        """Over the limit: is this chat with staff (everything goes to them), or is this a
+        button of a safety prompt (/delete's confirmation, /help, a crisis screen)?"""
+        async with self.store.conversation(chat_id) as conv:
+            state = State.from_dict(conv.state) if conv.state is not None else None
+        if state is None:
+            return False
+        if state.mode == "handoff":
+            return True
+        return isinstance(event, Choice) and (state.pending or "").startswith(SAFE_PROMPTS)
+
+    async def _held_back(self, update: Update, chat_id: int, notice: bool) -> None:
+        """Not read: say so once per flood; the message id is tracked so /exit clears it."""
+        if update.callback_query is not None:
+            await self.sender.answer_callback(update.callback_query.id)
+        held = [update.message.message_id] if update.message is not None else []
+        await self.store.track_messages(chat_id, held, self.clock())
+        if notice:
+            await self._notice(chat_id, None, keys.SLOW_DOWN)
 
     # ------------------------------------------------------------------ the step
 
@@ -178,8 +225,7 @@ class Bridge:
         if any(isinstance(e, QuickExit) for e in outcome.effects):
             if query is not None:
                 await self.sender.answer_callback(query.id)
-            await self._end_handoff(chat_id, outcome, "exit")
-            await self._quick_exit(chat_id, incoming)
+            await self._quick_exit(chat_id, incoming, outcome)
             return
 
         replies = list(outcome.replies)
@@ -195,8 +241,9 @@ class Bridge:
             if outcome.state.mode == "handoff" and self.desk is not None:
                 await self.desk.survivor_left(chat_id, "blocked")
             raise
-        await self._effects(chat_id, outcome)
+        # Tracked before the effects: whatever they do (or fail to do), /exit can clear these.
         await self.store.track_messages(chat_id, incoming + sent, self.clock())
+        await self._effects(chat_id, outcome)
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):
                 await self._resume(chat_id, env)
@@ -237,10 +284,18 @@ class Bridge:
         if self.desk is not None and any(isinstance(e, EndHandoff) for e in outcome.effects):
             await self.desk.survivor_left(chat_id, reason)
 
-    async def _quick_exit(self, chat_id: int, incoming: list[int]) -> None:
-        tracked = await self.store.take_messages(chat_id)
-        await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
-        await self.store.erase(chat_id, "exit")
+    async def _quick_exit(self, chat_id: int, incoming: list[int], outcome: Outcome) -> None:
+        """End a handoff first (quick: queued relays are dropped, the case closes so staff
+        can write no more, the topic goes in the background), then clear the chat and
+        erase the data, even if ending the handoff failed."""
+        try:
+            await self._end_handoff(chat_id, outcome, "exit")
+        finally:
+            try:
+                tracked = await self.store.take_messages(chat_id)
+                await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
+            finally:
+                await self.store.erase(chat_id, "exit")
 
     async def _resume(self, chat_id: int, env: Env) -> None:
         kept = await self.store.load_case(chat_id)

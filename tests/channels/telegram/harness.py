@@ -58,6 +58,8 @@ class Bot:
                 raise AssertionError(f"bot handled {handled() - self._seen} of {updates} updates")
             await asyncio.sleep(0.005)
         self._seen = handled()
+        if isinstance(self.service.desk, StaffDesk):  # relays to staff run in the background
+            await asyncio.wait_for(self.service.desk.drained(), deadline - time.monotonic() + 1)
 
     async def send(self, user: FakeUser, text: str) -> list[FakeMessage]:
         before = len(self.api.bot_messages(user.id))
