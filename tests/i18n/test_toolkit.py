@@ -96,17 +96,17 @@ def test_language_codes_in_any_form_are_understood(data: Path) -> None:
 
 
 def test_a_new_locale_lists_every_key_and_is_reported_incomplete(data: Path) -> None:
-    result = helpline("locales", "new", "tl")
+    result = helpline("locales", "new", "cy")
     assert result.exit_code == 0, result.output
-    po = polib.pofile(str(data / "locales" / "tl.po"))
+    po = polib.pofile(str(data / "locales" / "cy.po"))
     template = polib.pofile(str(data / "locales" / "helpline.pot"))
     assert {e.msgctxt for e in po} == {e.msgctxt for e in template}
     assert po.metadata["X-Native-Review"] == "not yet"
     assert "nplurals=" in po.metadata["Plural-Forms"]
     coverage = CliRunner().invoke(main, ["locales", "coverage"])
-    assert coverage.exit_code != 0 and "incomplete: tl" in coverage.output
+    assert coverage.exit_code != 0 and "incomplete: cy" in coverage.output
     # A locale in progress is never offered to survivors (English would show through).
-    assert "tl" not in _offered(data)
+    assert "cy" not in _offered(data)
 
 
 def test_changing_the_english_marks_translations_fuzzy_with_the_old_text(data: Path) -> None:

@@ -6,8 +6,6 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
-
 from bot.runtime import Runtime
 from bot.staff.desk import StaffDesk
 from bot.store import Store
@@ -78,9 +76,8 @@ async def test_a_transcript_too_big_to_store_stops_neither_the_relay_nor_quick_e
         store = bot.service.store
         case = await store.case_of_chat(una.id)
         assert case is not None
-        for size in (4000, 400, 40, 4, 1):  # a long talk: filled to its 512 KiB limit
-            with pytest.raises(ValueError, match="too large"):
-                await fill(store, case.code, size)
+        for size in (4000, 400, 40, 4, 1):  # a long talk: far past the transcript's budget
+            await fill(store, case.code, size)  # the store drops the oldest, never fails
         await bot.send(una, "are you still there?")
         assert "are you still there?" in staff.text(thread)
         await staff_says(bot, staff, staff.mei, thread, "Yes, still here.")
