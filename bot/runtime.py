@@ -63,7 +63,7 @@ def load_runtime(settings: Settings) -> Runtime:
         loaded.flow,
         loaded.directory,
         locales,
-        crisis_matcher(catalogs),
+        crisis_matcher(loaded.catalogs),  # every language's lists, finished UI or not
         default_lang=catalogs.match(settings.default_locale) or "en",
     )
     return Runtime(loaded.flow, loaded.directory, catalogs, engine, Renderer(catalogs))
