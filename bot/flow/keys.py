@@ -42,6 +42,7 @@ MYDATA_CASE = "mydata.case"  # {date}
 MYDATA_NO_CASE = "mydata.no_case"
 MYDATA_HANDOFF = "mydata.handoff"
 MYDATA_HOW = "mydata.how_to_delete"
+MYDATA_MESSAGE_IDS = "mydata.message_ids"  # Telegram: message numbers kept for quick exit
 DELETE_CONFIRM = "delete.confirm"
 DELETE_DONE = "delete.done"
 DELETE_NOTHING = "delete.nothing_kept"

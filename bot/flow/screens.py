@@ -393,6 +393,8 @@ class Screens:
             body.append(Text.of(keys.MYDATA_NO_CASE))
         if state.mode == "handoff" or (stored and stored.in_handoff):
             body.append(Text.of(keys.MYDATA_HANDOFF))
+        if env.channel == "telegram":  # quick exit's list of what to delete, kept even by /delete
+            body.append(Text.of(keys.MYDATA_MESSAGE_IDS))
         body.append(Text.of(keys.MYDATA_HOW))
         return Reply(tuple(body), sensitive=True)
 
