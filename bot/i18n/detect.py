@@ -45,6 +45,7 @@ MIN_SCRIPT_SHARE = 0.6  # below this the message is mixed-script and we abstain
 MIN_MODEL_SCORE = 0.5  # fastText probability over 176 labels: more likely than all others
 MIN_SHORT_SCORE = 0.8  # ... and for two words, near certainty
 SHORT_WORDS = 2  # messages of this many words use MIN_SHORT_SCORE and the English veto
+MIN_HAN_FOR_TIE = 4  # Han text with no script evidence, shorter than this: no Chinese offer
 MIN_LEXICON_HITS = 2  # romanised Hindi / Tagalog: this many listed words ...
 MIN_LEXICON_SHARE = 0.34  # ... making up at least this share of the words
 MIN_ENGLISH_SHARE = 0.6  # English words are in many languages' messages: most of it
@@ -61,12 +62,11 @@ def _words(text: str) -> frozenset[str]:
 # --- Arabic script -------------------------------------------------------------------------
 # Letters of Urdu, Pashto, Sorani Kurdish, Sindhi...: neither Arabic nor Persian.
 _OTHER_ARABIC_SCRIPT = frozenset("ٹڈڑںےۓھټځڅډړږښګڼۍېەۆێڵڕۋڤڭ")
-_PERSIAN_LETTERS = frozenset("پچژگکی")  # ک and ی are Persian kaf and yeh (Arabic: ك ي)
 _PERSIAN_WORDS = _words(
     "است هست نیست می نمی این آن را از برای خیلی کمک لطفا لطفاً کنید کنم کن چی چه که چطور چرا "
     "کجا ولی اگر همه خودم دارم ندارم میخواهم میخوام نمیدانم نمیدونم شده کرده عکس عکسهای "
-    "عکسام ترسم میترسم بگویم بگم پلیس خانواده دوست پسر دختر حساب پول سالمه سالم مرسی ممنون "
-    "تو ما شما او آنها ایشان اون باید نباید الان چیکار"
+    "عکسام ترسم میترسم بگویم بگم پلیس خانواده دوست پسر دختر پول سالمه مرسی ممنون شما آنها "
+    "ایشان اون باید نباید الان چیکار"
 )
 _ARABIC_WORDS = _words(
     "في على أنا انا هذا هذه الذي التي ما لا لم لن إلى الى عن كان هل ماذا أريد اريد مساعدة "
@@ -86,15 +86,23 @@ _HINDI_LATIN = _words(
     "mujhe mujhse mujko mera meri mere tera teri tere hai hain nahi nahin nhi kya kyaa raha "
     "rahi rahe gaya gayi hoon hun bahut bohot bahot kaise kyun kyu madad chahiye chahie paise "
     "yaar kisi bhi abhi samajh dega degi karo karu karun karein karna krna batao aap apna apni "
-    "humein hume sakta sakti wala wali kuch koi mat daal diya diye lag"
+    "humein hume sakta sakti wala wali kuch koi mat daal diya diye lag wo woh ye yeh keh kaha "
+    "ghar walon wale bhej bhejo bana banaya liya kiya kiye hamesha rahega rahegi jaanta janta "
+    "pata usne usko unhone maine mene tak hata hatao gaye kab kaun kahan jab agar lekin nayi "
+    "naya laga lagaya dikha dikhaya bata bolo bol"
 )
 _URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
 _TAGALOG = _words(
-    "ako ko mo niya siya ang ng mga sa po yung hindi ano paano bakit kasi lang naman talaga "
-    "wala meron ba nga daw rin din akin ikaw kayo namin natin tulungan tulong "
-    "nasa natatakot takot ayaw kanya kanila sila tayo nyo niyo ninyo doon ngayon lahat kung kapag "
-    "salamat sige opo"
+    "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "
+    "din akin ikaw kayo namin natin tulungan tulong nasa natatakot takot ayaw kanya kanila sila "
+    "tayo nyo niyo ninyo doon ngayon lahat kung kapag salamat sige sino kong mong nito ito iyan "
+    "yan iyon yun dun nandun nandito pwede puwede wag huwag kahit kanino saan kailan gawin ginawa "
+    "gumawa nila kaya baka sana pala muna lamang nag mag pag ano ang"
 )
+# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "ba"):
+# half a hit each. "po"/"opo", the Filipino politeness particles, count double.
+_TAGALOG_WEAK = _words("ko mo sa ba na")
+_TAGALOG_POLITE = _words("po opo")
 _MALAY_ONLY = _words(
     "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
     "dah tolonglah"
@@ -123,6 +131,18 @@ _ENGLISH_COMMON = _words(
     "ok okay hi hello what how why dont can cant not yes"
 )
 _ID_MS = frozenset({"id", "ms"})
+_ES_PT = frozenset({"es", "pt"})
+_SPANISH_ONLY = _words(
+    "yo eso esto muy el los las del tengo mi mis qué que y ayuda ayúdame necesito hay también "
+    "pero usted ustedes estoy puedo quiero porfa sé nadie"
+)
+_PORTUGUESE_ONLY = _words(
+    "eu meu meus minha minhas você vc não nao tá com uma um ajuda preciso isso isto estou ele "
+    "ela dele dela também mas posso quero alguém ninguém sei pra"
+) - frozenset({"ajuda"})
+# Letters only Vietnamese uses among the supported languages (not â ê ô: French, Portuguese).
+_VIETNAMESE_LETTERS = frozenset("ăđơưĂĐƠƯ")
+MIN_VIETNAMESE_SHARE = 0.3
 
 # --- Han ------------------------------------------------------------------------------------
 # Common characters written differently in the two Chinese scripts (checked against
@@ -225,20 +245,22 @@ def _han_evidence(text: str) -> tuple[int, int]:
     return simp, trad
 
 
-def _arabic_language(text: str) -> str | None:
-    """'fa', 'ar', or None for other languages in Arabic script (Urdu, Pashto, Kurdish)."""
-    if not _OTHER_ARABIC_SCRIPT.isdisjoint(text):
-        return None
+def _arabic_evidence(text: str) -> tuple[int, int]:
+    """(Persian, Arabic) evidence: letters only one language uses, then common words x2.
+
+    ک and ی (Persian kaf and yeh) count once: some Arabic keyboards type them too; پ چ ژ گ,
+    which Arabic does not use, count twice, like ة and the words.
+    """
     # Persian typed on an Arabic keyboard uses ك and ي: compare words in one spelling.
     words = [w.replace("ك", "ک").replace("ي", "ی").replace("\u200c", "") for w in text.split()]
-    fa = sum(w in _PERSIAN_WORDS or w.startswith(("می", "نمی")) for w in words)
-    ar = sum(
+    fa = 2 * sum(w in _PERSIAN_WORDS or w.startswith(("می", "نمی")) for w in words)
+    ar = 2 * sum(
         w.replace("ک", "ك").replace("ی", "ي") in _ARABIC_WORDS or w.startswith(("ال", "وال"))
         for w in words
     )
-    if not _PERSIAN_LETTERS.isdisjoint(text):
-        return "fa" if fa >= ar or ar < 2 else None
-    return "fa" if fa > ar else "ar"
+    fa += sum(2 if ch in "پچژگ" else ch in "کی" for ch in text)
+    ar += sum(2 if ch == "ة" else ch in "كيى" for ch in text)
+    return fa, ar
 
 
 def _devanagari_language(text: str) -> str | None:
@@ -275,10 +297,30 @@ class LanguageDetector:
             return None
         lang: str | None = _SCRIPT_LANG[script]
         if script == "arabic":
-            lang = _arabic_language(text)
+            lang = self._arabic_language(text)
         elif script == "devanagari":
             lang = _devanagari_language(text)
         return self._locale(lang, text) if lang else None
+
+    def _arabic_language(self, text: str) -> str | None:
+        """'fa' or 'ar' by letters and words; the model only when they disagree or are silent.
+
+        Urdu, Pashto, Kurdish letters: None. Greetings both languages use ("سلام") are left
+        alone: one word with no evidence either way is not enough for the model.
+        """
+        if not _OTHER_ARABIC_SCRIPT.isdisjoint(text):
+            return None
+        fa, ar = _arabic_evidence(text)
+        if fa and not ar:
+            return "fa"
+        if ar and not fa:
+            return "ar"
+        if len(text.split()) < MIN_LATIN_WORDS:
+            return None
+        found = self._get_model().detect(" ".join(text.split()), model="lite", k=1)
+        if found and found[0]["lang"] in ("fa", "ar") and found[0]["score"] >= MIN_MODEL_SCORE:
+            return str(found[0]["lang"])
+        return None
 
     def _detect_latin(self, text: str) -> str | None:
         """Word lists for what the model does not know, then fastText with a high bar."""
@@ -289,6 +331,14 @@ class LanguageDetector:
             return None  # romanised Urdu: the Hindi locale is written in Devanagari
         if _lexicon_says(words, _HINDI_LATIN):
             return self._locale("hi", text)
+        vietnamese = sum(
+            not _VIETNAMESE_LETTERS.isdisjoint(w) or _has_tone_letter(w) for w in words
+        )
+        if vietnamese >= MIN_LEXICON_HITS and vietnamese >= MIN_VIETNAMESE_SHARE * len(words):
+            return self._locale("vi", text)
+        tagalog = _tagalog_hits(words)
+        if tagalog >= MIN_LEXICON_HITS and tagalog >= MIN_LEXICON_SHARE * len(words):
+            return self._locale("fil", text)
         if _lexicon_says(words, _ENGLISH, share=MIN_ENGLISH_SHARE):
             return self._locale("en", text)
         found = self._get_model().detect(" ".join(text.split()), model="lite", k=3)
@@ -296,12 +346,15 @@ class LanguageDetector:
         if not scores:
             return None
         best = max(scores, key=scores.__getitem__)
-        tagalog_words = sum(w in _TAGALOG for w in words)
-        if best == "tl" or (tagalog_words and _lexicon_says(words, _TAGALOG)):
-            return self._locale("fil", text) if tagalog_words else None
+        if best == "tl" and tagalog:
+            return self._locale("fil", text)
         short = len(words) <= SHORT_WORDS
-        if best in _ID_MS:
+        # Unsure, or sure of a language we do not offer: words may still say Indonesian.
+        unsure = scores[best] < MIN_MODEL_SCORE or best not in self._by_base
+        if best in _ID_MS or (unsure and _lexicon_says(words, _ID_MS_COMMON | _INDONESIAN_ONLY)):
             return self._indonesian(words, scores, short)
+        if best in _ES_PT and not short and (by_words := _spanish_or_portuguese(words)):
+            return self._locale(by_words, text)
         if scores[best] < (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE):
             return None
         if short and best != "en" and not _ENGLISH_COMMON.isdisjoint(words):
@@ -330,7 +383,9 @@ class LanguageDetector:
             return None
         if base == "zh" and len(candidates) > 1:
             simp, trad = _han_evidence(text)
-            want = "Hant" if trad > simp else "Hans"  # no evidence: the far commoner script
+            if simp == trad and sum(_script(ch) == "han" for ch in text) < MIN_HAN_FOR_TIE:
+                return None  # "我好怕", "警察": either script, and too little text to lean
+            want = "Hans" if simp > trad else "Hant"  # a longer tie reads as Traditional
             for locale in candidates:
                 if _chinese_script(locale) == want:
                     return locale
@@ -356,6 +411,37 @@ class LanguageDetector:
 def _lexicon_says(
     words: list[str], lexicon: frozenset[str], share: float = MIN_LEXICON_SHARE
 ) -> bool:
-    """Enough listed words, making up enough of the message, to decide without the model."""
-    hits = sum(w in lexicon for w in words)
+    """Enough listed words, making up enough of the message, to decide without the model.
+
+    Distinct words: "di ... di" in an Italian sentence is one hit for the Indonesian list.
+    """
+    hits = len(lexicon.intersection(words))
     return hits >= MIN_LEXICON_HITS and hits >= share * len(words)
+
+
+def _tagalog_hits(words: list[str]) -> float:
+    distinct = set(words)
+    return (
+        len(_TAGALOG & distinct)
+        + 0.5 * len(_TAGALOG_WEAK & distinct)
+        + 2 * len(_TAGALOG_POLITE & distinct)
+    )
+
+
+def _has_tone_letter(word: str) -> bool:
+    """Vietnamese letters with a tone mark below or a hook (U+1EA0-U+1EF9), not Yoruba ẹ ọ."""
+    return any(0x1EA0 <= ord(ch) <= 0x1EF9 and ch not in "ẸẹỌọ" for ch in word)
+
+
+def _spanish_or_portuguese(words: list[str]) -> str | None:
+    """The model often splits its belief between the two: decide by words only one uses.
+
+    Two or more such words, none of the other language's, decide; anything less: None.
+    """
+    es = len(_SPANISH_ONLY.intersection(words))
+    pt = len(_PORTUGUESE_ONLY.intersection(words))
+    if es >= MIN_LEXICON_HITS and not pt:
+        return "es"
+    if pt >= MIN_LEXICON_HITS and not es:
+        return "pt"
+    return None
