@@ -43,6 +43,17 @@ def _parts(code: str) -> tuple[str, str | None, str | None]:
     return loc.language, script, loc.territory
 
 
+def same_locale(a: str, b: str) -> bool:
+    """Same language and script, and no two different regions: zh-CN ~ zh-Hans, not zh-TW."""
+    lang_a, script_a, region_a = _parts(a)
+    lang_b, script_b, region_b = _parts(b)
+    return (
+        lang_a == lang_b
+        and script_a == script_b
+        and (region_a is None or region_b is None or region_a == region_b)
+    )
+
+
 def best_match(code: str | None, supported: Sequence[str]) -> str | None:
     """The shipped locale that serves someone asking for `code`, or None when none fits.
 
