@@ -27,9 +27,20 @@ def canonical(code: str) -> str:
     return "-".join(out)
 
 
+# Codes Babel does not resolve to the language a shipped locale is written in.
+_ALIASES = {
+    "prs": "fa-AF",  # Dari: Persian of Afghanistan
+    "yue": "zh-Hant-HK",  # Cantonese is written in Traditional characters
+    "zh-yue": "zh-Hant-HK",
+    "yue-hans": "zh-Hans",
+    "yue-hant": "zh-Hant-HK",
+}
+
+
 def _parts(code: str) -> tuple[str, str | None, str | None]:
     """(language, script, territory), with Babel's likely-subtags filling the gaps."""
     canon = canonical(code)
+    canon = canonical(_ALIASES.get(canon.lower(), canon))
     try:
         loc = Locale.parse(canon, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
