@@ -89,8 +89,10 @@ _HINDI_LATIN = _words(
     "humein hume sakta sakti wala wali kuch koi mat daal diya diye lag wo woh ye yeh keh kaha "
     "ghar walon wale bhej bhejo bana banaya liya kiya kiye hamesha rahega rahegi jaanta janta "
     "pata usne usko unhone maine mene tak hata hatao gaye kab kaun kahan jab agar lekin nayi "
-    "naya laga lagaya dikha dikhaya bata bolo bol"
+    "naya laga lagaya dikha dikhaya bata bolo bol mein saal sakte karwana karwa karna raho "
+    "hoga hogi tha thi warna pareshan"
 )
+_HINDI_LATIN_WEAK = _words("ki ka ke ko se ho hu main na")  # words elsewhere too: half a hit
 _URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
 _TAGALOG = _words(
     "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "
@@ -329,7 +331,9 @@ class LanguageDetector:
             return None
         if not _URDU_LATIN.isdisjoint(words):
             return None  # romanised Urdu: the Hindi locale is written in Devanagari
-        if _lexicon_says(words, _HINDI_LATIN):
+        distinct = set(words)
+        hindi = len(_HINDI_LATIN & distinct) + 0.5 * len(_HINDI_LATIN_WEAK & distinct)
+        if hindi >= MIN_LEXICON_HITS and hindi >= MIN_LEXICON_SHARE * len(words):
             return self._locale("hi", text)
         vietnamese = sum(
             not _VIETNAMESE_LETTERS.isdisjoint(w) or _has_tone_letter(w) for w in words
