@@ -7,6 +7,7 @@ by an import changes nothing, and a file a translator reordered or re-wrapped im
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +54,14 @@ def locale_path(locales: Path, code: str) -> Path:
 
 
 DEFAULT_PLURALS = "nplurals=2; plural=(n != 1);"
+_FAMILIAR_PLURALS = (
+    "nplurals=1; plural=0;",
+    DEFAULT_PLURALS,
+    "nplurals=2; plural=(n > 1);",
+    "nplurals=2; plural=(n != 1 && n != 2 && n != 3"
+    " && (n % 10 == 4 || n % 10 == 6 || n % 10 == 9));",
+)
+_PLURAL_PROBES = (*range(0, 1001), 10_000, 100_000, 1_000_000, 10_000_000)
 
 
 def plural_header(code: str) -> str:
@@ -67,7 +76,16 @@ def plural_header(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         return DEFAULT_PLURALS
     header = re.sub(r"\be\b", "0", to_gettext(loc.plural_form))
-    return header if header.endswith(";") else header + ";"
+    header = header if header.endswith(";") else header + ";"
+    # The familiar spelling when it is the same rule, so files read as translators expect.
+    formula = gettext.c2py(header.split("plural=", 1)[1].rstrip(";"))
+    for known in _FAMILIAR_PLURALS:
+        rule = gettext.c2py(known.split("plural=", 1)[1].rstrip(";"))
+        if known.split(";")[0] == header.split(";")[0] and all(
+            formula(n) == rule(n) for n in _PLURAL_PROBES
+        ):
+            return known
+    return header
 
 
 def native_name(code: str) -> str:
