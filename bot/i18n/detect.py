@@ -84,15 +84,19 @@ _MARATHI_NEPALI_WORDS = _words(
 # --- Latin script word lists ---------------------------------------------------------------
 _HINDI_LATIN = _words(
     "mujhe mujhse mujko mera meri mere tera teri tere hai hain nahi nahin nhi kya kyaa raha "
-    "rahi rahe gaya gayi hoon hun bahut bohot bahot kaise kyun kyu madad chahiye chahie paise "
-    "yaar kisi bhi abhi samajh dega degi karo karu karun karein karna krna batao aap apna apni "
-    "humein hume sakta sakti wala wali kuch koi mat daal diya diye lag wo woh ye yeh keh kaha "
-    "ghar walon wale bhej bhejo bana banaya liya kiya kiye hamesha rahega rahegi jaanta janta "
-    "pata usne usko unhone maine mene tak hata hatao gaye kab kaun kahan jab agar lekin nayi "
-    "naya laga lagaya dikha dikhaya bata bolo bol mein saal sakte karwana karwa karna raho "
-    "hoga hogi tha thi warna pareshan"
+    "rahi rahe gayi hoon hun bahut bohot bahot kaise kyun kyu madad chahiye chahie paise "
+    "yaar kisi bhi abhi samajh dega degi karo karu karun karein karna krna batao aap apna "
+    "apni humein hume sakta sakti wala kuch koi daal diya diye woh ye yeh keh kaha ghar "
+    "walon wale bhej bhejo bana banaya liya kiya kiye hamesha rahega rahegi jaanta janta "
+    "pata usne usko unhone maine mene hata hatao gaye kaun kahan lekin nayi naya laga "
+    "lagaya dikha dikhaya bolo saal sakte karwana karwa raho hoga hogi tha thi warna "
+    "pareshan karoge karega karegi karenge dunga dungi denge"
 )
-_HINDI_LATIN_WEAK = _words("ki ka ke ko se ho hu main na")  # words elsewhere too: half a hit
+# Words of other languages too (German "wo ist mein", Indonesian "agar tak", "wali kelas"):
+# half a hit each.
+_HINDI_LATIN_WEAK = _words(
+    "ki ka ke ko se ho hu main na tak agar wali gaya mat lag bata bol kab jab mein wo"
+)
 _URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
 _TAGALOG = _words(
     "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "

@@ -154,6 +154,22 @@ def test_recognises(detector: LanguageDetector, text: str, expected: str) -> Non
     assert detector.detect(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        ("wo ist mein Handy", "hi"),  # German "wo", "mein" are romanised Hindi words too
+        ("tolong hapus agar tak tersebar", "hi"),  # Indonesian "agar tak"
+        ("wali kelas saya tahu", "hi"),
+        ("em ko biet ba oi", "fil"),  # Vietnamese chat "ko", "ba" are Tagalog words too
+        ("necesito ayuda", "pt-BR"),
+    ],
+)
+def test_shared_words_do_not_decide_alone(
+    detector: LanguageDetector, text: str, not_expected: str
+) -> None:
+    assert detector.detect(text) != not_expected
+
+
 def test_han_only_text_is_chinese_not_japanese(detector: LanguageDetector) -> None:
     assert detector.detect("写真流出") == "zh-Hans"
 
