@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.flow.events import TextIn
 from bot.i18n.bench_detect import SUPPORTED, SUPPORTED_8
 from bot.i18n.detect import LanguageDetector
+from bot.runtime import Runtime
+from tests.flow.walk import Walk
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "langid"
 # Measured (python -m bot.i18n.bench_detect): 95.0-100%. A floor, not the score: the bar is 95%.
@@ -207,3 +210,17 @@ def test_chinese_script_picks_the_matching_locale_when_both_exist() -> None:
     # A single Chinese locale serves both scripts.
     assert LanguageDetector(["en", "zh-TW"]).detect("我应该报警吗") == "zh-TW"
     assert LanguageDetector(["en", "zh-Hans"]).detect("我應該報警嗎") == "zh-Hans"
+
+
+def test_two_words_of_spanish_at_the_first_question_bring_the_offer(runtime: Runtime) -> None:
+    """The measured bug: "necesito ayuda" at the first question got no offer (3+ words)."""
+    detect = LanguageDetector(runtime.catalogs.codes).detect
+    w = Walk(runtime).start()
+    first = w.node
+    w.send(TextIn("necesito ayuda", detected_lang=detect("necesito ayuda")))
+    assert w.state.pending == "offer_lang:es" and w.state.lang == "en"
+    w.pick("_yes")
+    assert w.state.lang == "es" and w.node == first
+    # English words typed in a Spanish session: an English offer at most, never German.
+    w.send(TextIn("im scared", detected_lang=detect("im scared")))
+    assert w.state.pending in (None, "offer_lang:en")
