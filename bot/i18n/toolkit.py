@@ -7,13 +7,15 @@ by an import changes nothing, and a file a translator reordered or re-wrapped im
 
 from __future__ import annotations
 
+import gettext
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polib
 from babel import Locale, UnknownLocaleError
-from babel.messages.plurals import get_plural
+from babel.plural import to_gettext
 
 from bot.i18n.catalog import (
     HEADER_NAME,
@@ -24,7 +26,7 @@ from bot.i18n.catalog import (
     placeholders,
     read_catalog,
 )
-from bot.i18n.codes import SOURCE, best_match, canonical
+from bot.i18n.codes import SOURCE, canonical, same_locale
 
 WRAP = 78
 
@@ -38,24 +40,63 @@ def template_path(locales: Path) -> Path:
 
 
 def locale_path(locales: Path, code: str) -> Path:
-    """The file for a locale asked for in any form: zh_TW, zh-Hant-TW and ZH-tw all match."""
-    existing = [p.stem for p in locales.glob("*.po")]
-    return locales / f"{best_match(code, existing) or canonical(code)}.po"
+    """The file for a locale asked for in any form: zh_TW, zh-Hant-TW and ZH-tw all match.
+
+    Only the same language in the same script matches: zh-Hans never finds zh-TW.po (the
+    survivors' fallback, best_match, may serve one Chinese for the other; files may not).
+    Without a match, the file the exact code would have.
+    """
+    code = canonical(code)
+    stems = sorted(p.stem for p in locales.glob("*.po"))
+    match = next((s for s in stems if s.lower() == code.lower()), None)
+    match = match or next((s for s in stems if same_locale(s, code)), None)
+    return locales / f"{match or code}.po"
+
+
+DEFAULT_PLURALS = "nplurals=2; plural=(n != 1);"
+_FAMILIAR_PLURALS = (
+    "nplurals=1; plural=0;",
+    DEFAULT_PLURALS,
+    "nplurals=2; plural=(n > 1);",
+    "nplurals=2; plural=(n != 1 && n != 2 && n != 3"
+    " && (n % 10 == 4 || n % 10 == 6 || n % 10 == 9));",
+)
+_PLURAL_PROBES = (*range(0, 1001), 10_000, 100_000, 1_000_000, 10_000_000)
 
 
 def plural_header(code: str) -> str:
-    try:
-        rule = get_plural(canonical(code).replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        rule = get_plural("en")
-    return f"nplurals={rule.num_plurals}; plural={rule.plural_expr};"
+    """Plural-Forms from CLDR (Babel's locale data), e.g. one form for id, ja, th, zh.
 
-
-def native_name(code: str) -> str:
+    Babel's own gettext table (babel.messages.plurals) lacks many languages and silently
+    answers English for them; the CLDR rules cover every locale Babel knows. CLDR's "e"
+    operand (compact exponent, as in "1.2M") is always 0 for gettext's integer n.
+    """
     try:
         loc = Locale.parse(canonical(code), sep="-")
     except (UnknownLocaleError, ValueError):
+        return DEFAULT_PLURALS
+    header = re.sub(r"\be\b", "0", to_gettext(loc.plural_form))
+    header = header if header.endswith(";") else header + ";"
+    # The familiar spelling when it is the same rule, so files read as translators expect.
+    formula = gettext.c2py(header.split("plural=", 1)[1].rstrip(";"))
+    for known in _FAMILIAR_PLURALS:
+        rule = gettext.c2py(known.split("plural=", 1)[1].rstrip(";"))
+        if known.split(";")[0] == header.split(";")[0] and all(
+            formula(n) == rule(n) for n in _PLURAL_PROBES
+        ):
+            return known
+    return header
+
+
+def native_name(code: str) -> str:
+    """The language's own name from Babel (CLDR): 日本語, ไทย, فارسی, 中文 (简体)."""
+    canon = canonical(code)
+    try:
+        loc = Locale.parse(canon, sep="-")
+    except (UnknownLocaleError, ValueError):
         return code
+    if not any(len(p) in (2, 3) and not p.islower() for p in canon.split("-")[1:]):
+        loc = Locale(loc.language, script=loc.script)  # "tl": Filipino, not "(Pilipinas)"
     name = loc.get_display_name(loc) or code
     return name[:1].upper() + name[1:]
 
@@ -285,8 +326,8 @@ def import_locale(locales: Path, source_file: Path, code: str | None = None) -> 
             f"{source_file}: unknown keys {', '.join(unknown[:5])}"
             + (" ..." if len(unknown) > 5 else "")
         )
+    incoming.metadata.setdefault("Plural-Forms", plural_header(code))
     merged, _ = merge(template, incoming)
-    merged.metadata.setdefault("Plural-Forms", plural_header(code))
     target = locale_path(locales, code)
     text = render(merged)
     tmp = target.with_suffix(".po.tmp")

@@ -213,3 +213,54 @@ def _offered(root: Path) -> list[str]:
 
     settings = Settings(_env_file=None, flows_dir=root / "flows", locales_dir=root / "locales")  # type: ignore[call-arg]
     return load_runtime(settings).catalogs.codes
+
+
+def test_a_new_simplified_chinese_is_not_mistaken_for_traditional(data: Path) -> None:
+    locales = data / "locales"
+    (locales / "zh-Hans.po").unlink()
+    traditional = (locales / "zh-TW.po").read_bytes()
+    result = helpline("locales", "new", "zh-Hans")
+    assert result.exit_code == 0, result.output
+    po = polib.pofile(str(locales / "zh-Hans.po"))
+    assert po.metadata["Language"] == "zh_Hans"
+    assert po.metadata["X-Native-Name"] == "中文 (简体)"
+    assert (locales / "zh-TW.po").read_bytes() == traditional
+    # zh-CN is the same locale as zh-Hans: refused, naming the file that serves it.
+    again = CliRunner().invoke(main, ["locales", "new", "zh_CN"])
+    assert again.exit_code != 0 and "zh-Hans.po already exists" in again.output
+    # ... and the other commands find the right file too.
+    assert "中文 (简体)" in helpline("locales", "export", "--lang", "zh-CN").output
+
+
+CLDR_PLURALS = {"id": 1, "ja": 1, "th": 1, "zh-Hans": 1, "ko": 1, "vi": 1, "fil": 2, "tl": 2,
+                "hi": 2, "fa": 2, "de": 2, "ar": 6}  # fmt: skip
+NATIVE = {"id": "Indonesia", "ja": "日本語", "th": "ไทย", "fil": "Filipino", "tl": "Filipino",
+          "hi": "हिन्दी", "fa": "فارسی", "de": "Deutsch", "zh-Hans": "中文 (简体)"}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", sorted(CLDR_PLURALS))
+def test_a_new_locale_gets_its_own_plural_rules_and_name_from_cldr(data: Path, code: str) -> None:
+    import gettext
+
+    from babel import Locale
+
+    for path in (data / "locales").glob("*.po"):
+        path.unlink()  # start every language afresh
+    result = helpline("locales", "new", code)
+    assert result.exit_code == 0, result.output
+    path = data / "locales" / f"{code}.po"
+    po = polib.pofile(str(path))
+    header = po.metadata["Plural-Forms"]
+    assert header.startswith(f"nplurals={CLDR_PLURALS[code]};"), header  # id: not English's 2
+    # The formula picks the same form as CLDR's rule for every count.
+    rule = Locale.parse(code, sep="-").plural_form
+    forms = ["zero", "one", "two", "few", "many", "other"]
+    used = [f for f in forms if f in rule.tags or f == "other"]
+    plural = gettext.c2py(header.split("plural=", 1)[1].rstrip(";"))
+    for n in [*range(0, 250), 1000, 1_000_000]:
+        assert used[plural(n)] == rule(n), (code, n)
+    if code in NATIVE:
+        assert po.metadata["X-Native-Name"] == NATIVE[code]
+    check = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert check.returncode == 0, check.stderr
