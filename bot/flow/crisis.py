@@ -1,65 +1,420 @@
 """Crisis words typed at any point: matched in every supported language at once.
 
-The word lists are catalog entries (translators own them, like button labels), one phrase per
-line. A survivor may write in a language other than the one the bot is speaking.
+The word lists are catalog entries (translators own them, like button labels). A survivor may
+write in a language other than the one the bot speaks, so every locale's lists are matched at
+once. Three tiers, by priority: "danger" and "selfharm" are strong signals (the crisis screen),
+"possible" an ambiguous one (a short "are you safe?" check-in). Phrases of `crisis.words.not`
+are not a crisis: they are removed from the text before matching ("not in danger", "dying to
+know", "dead battery").
+
+Phrase syntax (one phrase per line):
+
+- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese with or without
+  tones), ``đ``/``d``, Arabic letter variants and short vowels, curly apostrophes, and letters
+  repeated three times or more (``pleeease`` = ``please``). Apostrophes inside a word are dropped
+  (``don't`` = ``dont``), and a French elision may be left out (``l'overdose`` also matches
+  ``overdose``). Words of 6+ letters tolerate one typo with the same first letter (insertion,
+  deletion, substitution or swap: ``suicde``, ``myslef``); shorter words never do.
+- Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
+  matar, matarme, mato).
+- ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
+  may also be several words: ``(can't|can not) go on``.
+- Up to 2 other words may stand between consecutive words of a phrase (``want to die`` matches
+  "want to just die"); ``...`` between two words allows up to 6.
+- Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
+  matches inside the text; a space in the phrase allows up to 3 characters there (``不想 活``
+  matches 不想活 and 不太想活了); ``...`` allows up to 10.
+- Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
+  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
+  for endings but changes nothing.
+- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
+  می / نمی before a verb.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
-CrisisKind = str  # "danger" | "selfharm"
+CrisisKind = str  # "danger" | "selfharm" | "possible"
 
-_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+PRIORITY = ("danger", "selfharm", "possible")
+WORD_GAP = 2  # other words allowed between two words of a phrase
+LONG_GAP = 6  # ... with `...`
+GLUED = -1  # two parts written without a space between them: (累|氣)死
+CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
+LONG_CHAR_GAP = 10
+TYPO_MIN = 6  # shortest word that tolerates a typo
+MAX_CHARS = 4096
 
-
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
-_FOLD = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "’": "'", "‘": "'", "\u0640": None}
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_IS_HANGUL = re.compile(f"[{_HANGUL}]")
+_IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
+_IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_FILLERS = "了太很要真就還还也都再去會会快"
+_IS_ARABIC = re.compile(r"[\u0600-\u06ff]")
+# Word characters, with the combining marks of scripts whose words would otherwise break apart.
+_TOKEN = re.compile(
+    r"[\w\u0591-\u05c7\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u200c\u200d']+"
 )
-_MARKS = re.compile(r"[\u064b-\u065f\u0670]")  # Arabic short-vowel marks
+
+_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
+        "đ": "d",
+        "\u0640": None,
+    }
+)
+_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0300-\u036f]")  # Arabic short vowels, Latin accents
+_RUNS = re.compile(r"(\w)\1{2,}")
+_ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
+_PERSIAN_VERB = ("نمی", "می")
 
 
 def normalize(text: str) -> str:
-    """Case, width, apostrophes and Arabic letter variants folded; spaces collapsed."""
+    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    return " ".join(_MARKS.sub("", text).split())
+    text = unicodedata.normalize("NFD", text)
+    text = unicodedata.normalize("NFC", _MARKS.sub("", text))
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- phrases
+
+
+@dataclass(frozen=True, slots=True)
+class _Alt:
+    word: str
+    prefix: bool  # word*
+
+
+_Slot = tuple[_Alt, ...]
+
+
+def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
+    """A normalized phrase as word slots, each with the gap allowed before it; alternatives of
+    several words make several phrases."""
+    text = phrase.replace("...", " ... ")
+    parts = [(m.group(), m.start() > 0 and not text[m.start() - 1].isspace())
+             for m in re.finditer(r"\([^()]*\)\*?|[^\s()]+", text)]  # fmt: skip
+    choices: list[list[list[str]]] = []  # per part: alternatives, each a list of words
+    glued: list[bool] = []  # written right after the previous part, without a space
+    for part, stuck in parts:
+        glued.append(stuck)
+        if part.startswith("(") and ")" in part:
+            star = part.endswith("*")
+            inner = part[1 : part.rindex(")")]
+            alts = [a.split() for a in inner.split("|") if a.split()]
+            if star:
+                alts = [[*a[:-1], a[-1] + "*"] for a in alts]
+            if alts:
+                choices.append(alts)
+            else:
+                glued.pop()
+        else:
+            choices.append([[part]])
+    # Single-word alternatives stay one slot; several-word ones expand into separate phrases.
+    grouped: list[list[list[list[str]]]] = []
+    for alts in choices:
+        singles = [a for a in alts if len(a) == 1]
+        multis = [a for a in alts if len(a) > 1]
+        options: list[list[list[str]]] = []
+        if singles:
+            options.append([[a[0] for a in singles]])
+        options.extend([[w] for w in a] for a in multis)
+        grouped.append(options)
+    for combo in itertools.product(*grouped):
+        slots: list[tuple[_Slot, int]] = []
+        gap = WORD_GAP
+        for seq, stuck in zip(combo, glued, strict=True):
+            gap = GLUED if stuck and gap == WORD_GAP else gap
+            for words in seq:
+                if words == ["..."]:
+                    gap = LONG_GAP
+                    continue
+                alts = tuple(
+                    _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
+                )
+                if alts:
+                    slots.append((alts, gap if slots else 0))
+                    gap = WORD_GAP
+        if slots:
+            yield slots
+
+
+def _plain(word: str) -> str:
+    return word.replace("'", "")
+
+
+def _literal(word: str) -> str:
+    """A word of a phrase in a regex; Chinese words allow one filler character between their
+    characters (不想 matches 不太想, 打我 matches 打了我)."""
+    out = re.escape(word[0]) if word else ""
+    for a, b in itertools.pairwise(word):
+        if _IS_HAN.match(a) and _IS_HAN.match(b):
+            out += f"[{_HAN_FILLERS}]?"
+        out += re.escape(b)
+    return out
+
+
+def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> str:
+    out = []
+    for alts, gap in slots:
+        if out and gap == GLUED:
+            out.append(f"[{_HAN_FILLERS}]?")
+        elif out:
+            if hangul:
+                n = LONG_GAP if gap == LONG_GAP else WORD_GAP
+                out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
+            else:
+                n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
+                out.append(f".{{0,{n}}}?")
+        words = sorted({_literal(_plain(a.word)) for a in alts}, key=len, reverse=True)
+        out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- words
+
+
+def _within_one(a: str, b: str) -> bool:
+    """Damerau (adjacent swap) distance of at most 1."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+class _Words:
+    """Which vocabulary entries (exact words, stems*) a text word stands for."""
+
+    __slots__ = ("_cache", "exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, int] = {}
+        self.stems: dict[str, int] = {}
+        self.stem_lengths: list[int] = []
+        self.fuzzy: dict[str, set[str]] = {}  # deletion neighbourhood -> words of 6+ letters
+        self.fuzzy_stems: dict[str, set[str]] = {}
+        self._cache: dict[str, frozenset[int]] = {}
+
+    def id_of(self, alt: _Alt) -> int:
+        table = self.stems if alt.prefix else self.exact
+        word = _plain(alt.word)
+        if word not in table:
+            table[word] = len(self.exact) + len(self.stems)
+        return table[word]
+
+    def freeze(self) -> None:
+        self.stem_lengths = sorted({len(s) for s in self.stems})
+        for table, fuzzy in ((self.exact, self.fuzzy), (self.stems, self.fuzzy_stems)):
+            for word in table:
+                if len(word) >= TYPO_MIN and not _IS_UNSPACED.search(word):
+                    for d in _deletes(word):
+                        fuzzy.setdefault(d, set()).add(word)
+
+    def ids(self, token: str) -> frozenset[int]:
+        found = self._cache.get(token)
+        if found is None:
+            found = frozenset(i for form in _forms(token) for i in self._lookup(form))
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[token] = found
+        return found
+
+    def _lookup(self, form: str) -> Iterator[int]:
+        if form in self.exact:
+            yield self.exact[form]
+        for n in self.stem_lengths:
+            if n > len(form):
+                break
+            if form[:n] in self.stems:
+                yield self.stems[form[:n]]
+        if len(form) < TYPO_MIN or _IS_UNSPACED.search(form):
+            return
+        for d in _deletes(form):
+            for word in self.fuzzy.get(d, ()):
+                if word[0] == form[0] and _within_one(word, form):
+                    yield self.exact[word]
+        if not self.fuzzy_stems:
+            return
+        for n in range(TYPO_MIN - 1, min(len(form), self.stem_lengths[-1] + 1) + 1):
+            head = form[:n]
+            for d in _deletes(head):
+                for stem in self.fuzzy_stems.get(d, ()):
+                    if stem[0] == head[0] and _within_one(stem, head):
+                        yield self.stems[stem]
+
+
+def _forms(token: str) -> set[str]:
+    """The spellings a text word may stand for: as typed, apostrophes dropped, without an
+    elided French article, with repeated letters squeezed, without Arabic/Persian prefixes."""
+    forms = {token.replace("'", "")}
+    head, sep, tail = token.partition("'")
+    if sep and len(head) <= 3 and tail:
+        forms.add(tail.replace("'", ""))
+    for f in list(forms):
+        if _RUNS.search(f):
+            forms.add(_RUNS.sub(r"\1", f))
+            forms.add(_RUNS.sub(r"\1\1", f))
+    if _IS_ARABIC.search(token):
+        for f in list(forms):
+            f = f.replace("\u200c", "")
+            forms.add(f)
+            for p in _PERSIAN_VERB:
+                if f.startswith(p) and len(f) > len(p) + 1:
+                    forms.add(f[len(p) :])
+            rest = f
+            for _ in range(2):
+                if rest[:1] in _ARABIC_PREFIXES and len(rest) > 2:
+                    rest = rest[1:]
+                    forms.add(rest)
+    forms.discard("")
+    return forms
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    kind: str
+    slots: tuple[tuple[frozenset[int], int], ...]  # word ids, gap allowed before
+
+
+def _span(phrase: _Phrase, found: list[frozenset[int]], start: int) -> int | None:
+    """End index of the phrase matched from `start` (whose first slot matched), if any."""
+
+    def extend(slot: int, at: int) -> int | None:
+        if slot == len(phrase.slots):
+            return at
+        ids, gap = phrase.slots[slot]
+        for j in range(at + 1, min(at + 2 + gap, len(found))):
+            if ids & found[j]:
+                end = extend(slot + 1, j)
+                if end is not None:
+                    return end
+        return None
+
+    return extend(1, start)
+
+
+class _Engine:
+    """Every phrase of some kinds: words for spaced scripts, regexes for the others."""
+
+    __slots__ = ("_by_first", "_regexes", "_words")
+
+    def __init__(self, phrases: Iterable[tuple[str, str]], words: _Words) -> None:
+        self._words = words
+        self._by_first: dict[int, list[_Phrase]] = {}
+        patterns: dict[str, list[str]] = {}
+        for kind, raw in phrases:
+            phrase = normalize(raw)
+            if not phrase:
+                continue
+            for slots in _parse(phrase):
+                text = " ".join(a.word for alts, _ in slots for a in alts)
+                if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
+                    patterns.setdefault(kind, []).append(_regex(slots, bool(_IS_HANGUL.search(text))))
+                    continue
+                ids = tuple(
+                    (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
+                    for alts, gap in slots
+                )
+                p = _Phrase(kind, ids)
+                for first in ids[0][0]:
+                    self._by_first.setdefault(first, []).append(p)
+        self._regexes = [
+            (kind, re.compile("|".join(sorted(set(ps), key=len, reverse=True))))
+            for kind, ps in patterns.items()
+        ]
+
+    def regex_kinds(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
+        for kind, pattern in self._regexes:
+            for m in pattern.finditer(text):
+                yield kind, m
+
+    def word_matches(self, found: list[frozenset[int]]) -> Iterator[tuple[str, int, int]]:
+        by_first = self._by_first
+        for i, ids in enumerate(found):
+            for wid in ids:
+                for p in by_first.get(wid, ()):
+                    end = _span(p, found, i)
+                    if end is not None:
+                        yield p.kind, i, end
 
 
 class CrisisMatcher:
-    """Finds the first crisis kind whose phrases occur in a text (danger before self-harm)."""
+    """The most urgent crisis kind whose phrases occur in a text: danger, selfharm, possible."""
 
-    __slots__ = ("_patterns",)
+    __slots__ = ("_engine", "_not", "_words")
 
-    def __init__(self, phrases: Mapping[CrisisKind, Iterable[str]]) -> None:
-        self._patterns: list[tuple[CrisisKind, re.Pattern[str]]] = []
-        for kind in sorted(phrases, key=lambda k: (k != "danger", k)):
-            alts = []
-            for phrase in {normalize(p) for p in phrases[kind] if p.strip()}:
-                body = re.escape(phrase).replace(r"\ ", r"\s+")
-                # Scripts written without spaces match inside words; others on word edges.
-                # Arabic joins و ف ب ل to the next word ("وانا في خطر").
-                if _NO_SPACES.search(phrase):
-                    alts.append(body)
-                elif _ARABIC.search(phrase):
-                    alts.append(rf"(?<!\w)(?:[وفبل])?{body}(?!\w)")
-                else:
-                    alts.append(rf"(?<!\w){body}(?!\w)")
-            if alts:
-                alts.sort(key=len, reverse=True)
-                self._patterns.append((kind, re.compile("|".join(alts))))
+    def __init__(
+        self, phrases: Mapping[CrisisKind, Iterable[str]], exclusions: Iterable[str] = ()
+    ) -> None:
+        self._words = _Words()
+        self._engine = _Engine(
+            ((kind, p) for kind in phrases for p in phrases[kind] if p.strip()), self._words
+        )
+        self._not = _Engine((("not", p) for p in exclusions if p.strip()), self._words)
+        self._words.freeze()
 
     def match(self, text: str) -> CrisisKind | None:
-        clean = normalize(text[:4096])
-        for kind, pattern in self._patterns:
-            if pattern.search(clean):
+        clean = normalize(text[:MAX_CHARS])
+        # Not-a-crisis phrases go first, in both engines.
+        spans = [m.span() for _, m in self._not.regex_kinds(clean)]
+        for start, end in reversed(spans):
+            clean = f"{clean[:start]} {clean[end:]}"
+        tokens = _TOKEN.findall(clean)
+        found = [self._words.ids(t.strip("'")) if t.strip("'") else frozenset() for t in tokens]
+        cut = {i for _, a, b in self._not.word_matches(found) for i in range(a, b + 1)}
+        if cut:
+            found = [ids for i, ids in enumerate(found) if i not in cut]
+        kinds: set[str] = set()
+        for kind, _ in self._engine.regex_kinds(clean):
+            if kind == "danger":
                 return kind
-        return None
+            kinds.add(kind)
+        for kind, _, _ in self._engine.word_matches(found):
+            if kind == "danger":
+                return kind
+            kinds.add(kind)
+        for kind in PRIORITY:
+            if kind in kinds:
+                return kind
+        return min(kinds) if kinds else None
 
     @staticmethod
     def parse_list(catalog_text: str) -> list[str]:
-        return [
-            line.strip() for line in catalog_text.replace("|", "\n").splitlines() if line.strip()
-        ]
+        """One phrase per line ("|" is syntax now: alternatives inside parentheses)."""
+        return [line.strip() for line in catalog_text.splitlines() if line.strip()]

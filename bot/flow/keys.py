@@ -57,7 +57,12 @@ CRISIS_COUNTRY_LINE = "crisis.country_line"  # {country} {number}
 CRISIS_PICK_COUNTRY = "crisis.pick_country"
 CRISIS_CONTINUE = "crisis.continue"
 CRISIS_HUMAN = "crisis.human"
-CRISIS_WORDS = {"danger": "crisis.words.danger", "selfharm": "crisis.words.selfharm"}
+CRISIS_WORDS = {  # strong signals (crisis screen), then possible ones (a check-in question)
+    "danger": "crisis.words.danger",
+    "selfharm": "crisis.words.selfharm",
+    "possible": "crisis.words.possible",
+}
+CRISIS_NOT = "crisis.words.not"  # phrases that are not a crisis ("dying to know")
 CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"
 CARD_UNVERIFIED = "card.unverified"
