@@ -84,6 +84,8 @@ def crisis_matcher(catalogs: Catalogs) -> CrisisMatcher:
     for code in catalogs.codes:
         catalog = catalogs.by_code[code]
         for kind, key in keys.CRISIS_WORDS.items():
-            phrases.setdefault(kind, []).extend(CrisisMatcher.parse_list(catalog.lookup(key, None) or ""))
+            phrases.setdefault(kind, []).extend(
+                CrisisMatcher.parse_list(catalog.lookup(key, None) or "")
+            )
         exclusions.extend(CrisisMatcher.parse_list(catalog.lookup(keys.CRISIS_NOT, None) or ""))
     return CrisisMatcher(phrases, exclusions)

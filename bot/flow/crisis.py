@@ -114,17 +114,19 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
     several words make several phrases."""
     text = phrase.replace("...", " ... ")
     parts = [(m.group(), m.start() > 0 and not text[m.start() - 1].isspace())
-             for m in re.finditer(r"\([^()]*\)\*?|[^\s()]+", text)]  # fmt: skip
+             for m in re.finditer(r"\([^()]*\)[*?]*|[^\s()]+", text)]  # fmt: skip
     choices: list[list[list[str]]] = []  # per part: alternatives, each a list of words
     glued: list[bool] = []  # written right after the previous part, without a space
     for part, stuck in parts:
         glued.append(stuck)
         if part.startswith("(") and ")" in part:
-            star = part.endswith("*")
+            tail = part[part.rindex(")") + 1 :]
             inner = part[1 : part.rindex(")")]
             alts = [a.split() for a in inner.split("|") if a.split()]
-            if star:
+            if "*" in tail:
                 alts = [[*a[:-1], a[-1] + "*"] for a in alts]
+            if "?" in tail and alts:
+                alts.append([])  # (a|b)? : the slot may be left out
             if alts:
                 choices.append(alts)
             else:
@@ -135,7 +137,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
     grouped: list[list[list[list[str]]]] = []
     for alts in choices:
         singles = [a for a in alts if len(a) == 1]
-        multis = [a for a in alts if len(a) > 1]
+        multis = [a for a in alts if len(a) != 1]
         options: list[list[list[str]]] = []
         if singles:
             options.append([[a[0] for a in singles]])
@@ -145,16 +147,15 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
         slots: list[tuple[_Slot, int]] = []
         gap = WORD_GAP
         for seq, stuck in zip(combo, glued, strict=True):
-            gap = GLUED if stuck and gap == WORD_GAP else gap
+            if seq and stuck and gap == WORD_GAP:
+                gap = GLUED
             for words in seq:
                 if words == ["..."]:
                     gap = LONG_GAP
                     continue
-                alts = tuple(
-                    _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
-                )
-                if alts:
-                    slots.append((alts, gap if slots else 0))
+                slot = tuple(_Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*"))
+                if slot:
+                    slots.append((slot, gap if slots else 0))
                     gap = WORD_GAP
         if slots:
             yield slots
@@ -175,21 +176,37 @@ def _literal(word: str) -> str:
     return out
 
 
-def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> str:
+def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]]:
+    """The phrase as regex branches, one per alternative of its first word, each split into
+    its first character and the rest (so that branches can be grouped by first character)."""
     out = []
-    for alts, gap in slots:
-        if out and gap == GLUED:
+    for alts, gap in slots[1:]:
+        if gap == GLUED:
             out.append(f"[{_HAN_FILLERS}]?")
-        elif out:
-            if hangul:
-                n = LONG_GAP if gap == LONG_GAP else WORD_GAP
-                out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
-            else:
-                n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
-                out.append(f".{{0,{n}}}?")
+        elif hangul:
+            n = LONG_GAP if gap == LONG_GAP else WORD_GAP
+            out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
+        else:
+            n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
+            out.append(f".{{0,{n}}}?")
         words = sorted({_literal(_plain(a.word)) for a in alts}, key=len, reverse=True)
         out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")
-    return "".join(out)
+    rest = "".join(out)
+    firsts = {_plain(a.word) for a in slots[0][0]} - {""}
+    return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
+
+
+def _compile(branches: Iterable[tuple[str, str]]) -> re.Pattern[str]:
+    """One alternation whose branches each start with a literal character: the regex engine
+    then skips quickly to the places where a phrase can start."""
+    by_first: dict[str, set[str]] = {}
+    for first, rest in branches:
+        by_first.setdefault(first, set()).add(rest)
+    parts = []
+    for first, rests in sorted(by_first.items()):
+        ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
+        parts.append(re.escape(first) + (f"(?:{'|'.join(ordered)})" if ordered != [""] else ""))
+    return re.compile("|".join(parts))
 
 
 # ---------------------------------------------------------------- words
@@ -228,7 +245,7 @@ class _Words:
         self.stems: dict[str, int] = {}
         self.stem_lengths: list[int] = []
         self.fuzzy: dict[str, set[str]] = {}  # deletion neighbourhood -> words of 6+ letters
-        self.fuzzy_stems: dict[str, set[str]] = {}
+        self.fuzzy_stems: dict[str, list[str]] = {}  # first letter -> stems of 6+ letters
         self._cache: dict[str, frozenset[int]] = {}
 
     def id_of(self, alt: _Alt) -> int:
@@ -240,11 +257,16 @@ class _Words:
 
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
-        for table, fuzzy in ((self.exact, self.fuzzy), (self.stems, self.fuzzy_stems)):
-            for word in table:
-                if len(word) >= TYPO_MIN and not _IS_UNSPACED.search(word):
-                    for d in _deletes(word):
-                        fuzzy.setdefault(d, set()).add(word)
+        for word in self.exact:
+            if len(word) >= TYPO_MIN and not _IS_UNSPACED.search(word):
+                for d in _deletes(word):
+                    self.fuzzy.setdefault(d, set()).add(word)
+        for stem in self.stems:  # few: compared directly with the start of a word
+            if len(stem) >= TYPO_MIN and not _IS_UNSPACED.search(stem):
+                self.fuzzy_stems.setdefault(stem[0], []).append(stem)
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     def ids(self, token: str) -> frozenset[int]:
         found = self._cache.get(token)
@@ -269,14 +291,10 @@ class _Words:
             for word in self.fuzzy.get(d, ()):
                 if word[0] == form[0] and _within_one(word, form):
                     yield self.exact[word]
-        if not self.fuzzy_stems:
-            return
-        for n in range(TYPO_MIN - 1, min(len(form), self.stem_lengths[-1] + 1) + 1):
-            head = form[:n]
-            for d in _deletes(head):
-                for stem in self.fuzzy_stems.get(d, ()):
-                    if stem[0] == head[0] and _within_one(stem, head):
-                        yield self.stems[stem]
+        for stem in self.fuzzy_stems.get(form[0], ()):
+            n = len(stem)
+            if any(_within_one(stem, form[:k]) for k in (n - 1, n, n + 1) if k <= len(form)):
+                yield self.stems[stem]
 
 
 def _forms(token: str) -> set[str]:
@@ -312,32 +330,29 @@ class _Phrase:
     slots: tuple[tuple[frozenset[int], int], ...]  # word ids, gap allowed before
 
 
-def _span(phrase: _Phrase, found: list[frozenset[int]], start: int) -> int | None:
-    """End index of the phrase matched from `start` (whose first slot matched), if any."""
-
-    def extend(slot: int, at: int) -> int | None:
-        if slot == len(phrase.slots):
-            return at
-        ids, gap = phrase.slots[slot]
-        for j in range(at + 1, min(at + 2 + gap, len(found))):
-            if ids & found[j]:
-                end = extend(slot + 1, j)
-                if end is not None:
-                    return end
-        return None
-
-    return extend(1, start)
+def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
+          slot: int, at: int) -> int | None:  # fmt: skip
+    """End index of the phrase's slots from `slot` on, the previous one matched at `at`."""
+    if slot == len(slots):
+        return at
+    ids, gap = slots[slot]
+    for j in range(at + 1, min(at + 2 + gap, len(found))):
+        if not ids.isdisjoint(found[j]):
+            end = _span(slots, found, slot + 1, j)
+            if end is not None:
+                return end
+    return None
 
 
 class _Engine:
     """Every phrase of some kinds: words for spaced scripts, regexes for the others."""
 
-    __slots__ = ("_by_first", "_regexes", "_words")
+    __slots__ = ("_by_anchor", "_regexes")
 
     def __init__(self, phrases: Iterable[tuple[str, str]], words: _Words) -> None:
-        self._words = words
-        self._by_first: dict[int, list[_Phrase]] = {}
-        patterns: dict[str, list[str]] = {}
+        # A word phrase is looked at only when its rarest-looking word (longest) is in the text.
+        self._by_anchor: dict[int, list[_Phrase]] = {}
+        branches: dict[str, list[tuple[str, str]]] = {}
         for kind, raw in phrases:
             phrase = normalize(raw)
             if not phrase:
@@ -345,33 +360,52 @@ class _Engine:
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
-                    patterns.setdefault(kind, []).append(_regex(slots, bool(_IS_HANGUL.search(text))))
+                    hangul = bool(_IS_HANGUL.search(text))
+                    branches.setdefault(kind, []).extend(_regex(slots, hangul))
                     continue
                 ids = tuple(
                     (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
                     for alts, gap in slots
                 )
                 p = _Phrase(kind, ids)
-                for first in ids[0][0]:
-                    self._by_first.setdefault(first, []).append(p)
-        self._regexes = [
-            (kind, re.compile("|".join(sorted(set(ps), key=len, reverse=True))))
-            for kind, ps in patterns.items()
+                anchor = max(slots, key=lambda s: min(len(a.word) - a.prefix for a in s[0]))
+                for wid in {words.id_of(a) for a in anchor[0]}:
+                    self._by_anchor.setdefault(wid, []).append(p)
+        self._regexes = [(kind, _compile(branches[kind])) for kind in (*PRIORITY, "not")
+                         if kind in branches]  # fmt: skip
+        self._regexes += [
+            (k, _compile(b)) for k, b in branches.items() if k not in (*PRIORITY, "not")
         ]
 
-    def regex_kinds(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    def regex_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         for kind, pattern in self._regexes:
             for m in pattern.finditer(text):
                 yield kind, m
 
-    def word_matches(self, found: list[frozenset[int]]) -> Iterator[tuple[str, int, int]]:
-        by_first = self._by_first
+    def word_matches(
+        self, found: list[frozenset[int]], every: bool
+    ) -> Iterator[tuple[str, int, int]]:
+        """(kind, first, last word) of phrases in the text: everywhere, or once per phrase."""
+        where: dict[int, list[int]] = {}
         for i, ids in enumerate(found):
             for wid in ids:
-                for p in by_first.get(wid, ()):
-                    end = _span(p, found, i)
+                where.setdefault(wid, []).append(i)
+        present = set(where)
+        seen: set[int] = set()
+        for wid in where:
+            for p in self._by_anchor.get(wid, ()):
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                if any(ids.isdisjoint(present) for ids, _ in p.slots):
+                    continue
+                starts = sorted({i for w in p.slots[0][0] & present for i in where[w]})
+                for i in starts:
+                    end = _span(p.slots, found, 1, i)
                     if end is not None:
                         yield p.kind, i, end
+                        if not every:
+                            break
 
 
 class CrisisMatcher:
@@ -391,21 +425,24 @@ class CrisisMatcher:
 
     def match(self, text: str) -> CrisisKind | None:
         clean = normalize(text[:MAX_CHARS])
-        # Not-a-crisis phrases go first, in both engines.
-        spans = [m.span() for _, m in self._not.regex_kinds(clean)]
-        for start, end in reversed(spans):
-            clean = f"{clean[:start]} {clean[end:]}"
-        tokens = _TOKEN.findall(clean)
-        found = [self._words.ids(t.strip("'")) if t.strip("'") else frozenset() for t in tokens]
-        cut = {i for _, a, b in self._not.word_matches(found) for i in range(a, b + 1)}
+        unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
+        # Not-a-crisis phrases are taken out first.
+        if unspaced:
+            spans = [m.span() for _, m in self._not.regex_matches(clean)]
+            for start, end in reversed(spans):
+                clean = f"{clean[:start]} {clean[end:]}"
+        words = self._words
+        found = [words.ids(t) for t in (t.strip("'") for t in _TOKEN.findall(clean)) if t]
+        cut = {i for _, a, b in self._not.word_matches(found, every=True) for i in range(a, b + 1)}
         if cut:
             found = [ids for i, ids in enumerate(found) if i not in cut]
         kinds: set[str] = set()
-        for kind, _ in self._engine.regex_kinds(clean):
-            if kind == "danger":
-                return kind
-            kinds.add(kind)
-        for kind, _, _ in self._engine.word_matches(found):
+        if unspaced:
+            for kind, _ in self._engine.regex_matches(clean):
+                if kind == "danger":
+                    return kind
+                kinds.add(kind)
+        for kind, _, _ in self._engine.word_matches(found, every=False):
             if kind == "danger":
                 return kind
             kinds.add(kind)
@@ -413,6 +450,10 @@ class CrisisMatcher:
             if kind in kinds:
                 return kind
         return min(kinds) if kinds else None
+
+    def forget(self) -> None:
+        """Drop the words remembered from earlier messages (for measurements)."""
+        self._words.forget()
 
     @staticmethod
     def parse_list(catalog_text: str) -> list[str]:
