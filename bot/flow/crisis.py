@@ -86,7 +86,7 @@ _FOLD = str.maketrans(
 _MARKS = re.compile(r"[\u064b-\u065f\u0670\u0300-\u036f]")  # Arabic short vowels, Latin accents
 _RUNS = re.compile(r"(\w)\1{2,}")
 _ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
-_PERSIAN_VERB = ("نمی", "می")
+_PERSIAN_VERB = ("نمي", "مي")  # نمی, می after folding
 
 
 def normalize(text: str) -> str:
@@ -305,9 +305,14 @@ def _forms(token: str) -> set[str]:
     if sep and len(head) <= 3 and tail:
         forms.add(tail.replace("'", ""))
     for f in list(forms):
-        if _RUNS.search(f):
-            forms.add(_RUNS.sub(r"\1", f))
-            forms.add(_RUNS.sub(r"\1\1", f))
+        runs = _RUNS.findall(f)
+        if runs:  # each run of a letter may stand for one or two ("pleeease", "kiiilll")
+            pieces = _RUNS.split(f)[::2]
+            for counts in itertools.islice(itertools.product((1, 2), repeat=len(runs)), 16):
+                forms.add(
+                    pieces[0]
+                    + "".join(c * n + p for c, n, p in zip(runs, counts, pieces[1:], strict=True))
+                )
     if _IS_ARABIC.search(token):
         for f in list(forms):
             f = f.replace("\u200c", "")
