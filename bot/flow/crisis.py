@@ -238,15 +238,15 @@ def _deletes(word: str) -> set[str]:
 class _Words:
     """Which vocabulary entries (exact words, stems*) a text word stands for."""
 
-    __slots__ = ("_cache", "exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems")
+    __slots__ = ("exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems", "typos")
 
-    def __init__(self) -> None:
+    def __init__(self, typos: bool) -> None:
+        self.typos = typos
         self.exact: dict[str, int] = {}
         self.stems: dict[str, int] = {}
         self.stem_lengths: list[int] = []
         self.fuzzy: dict[str, set[str]] = {}  # deletion neighbourhood -> words of 6+ letters
         self.fuzzy_stems: dict[str, list[str]] = {}  # first letter -> stems of 6+ letters
-        self._cache: dict[str, frozenset[int]] = {}
 
     def id_of(self, alt: _Alt) -> int:
         table = self.stems if alt.prefix else self.exact
@@ -257,6 +257,8 @@ class _Words:
 
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
+        if not self.typos:
+            return
         for word in self.exact:
             if len(word) >= TYPO_MIN and not _IS_UNSPACED.search(word):
                 for d in _deletes(word):
@@ -265,17 +267,8 @@ class _Words:
             if len(stem) >= TYPO_MIN and not _IS_UNSPACED.search(stem):
                 self.fuzzy_stems.setdefault(stem[0], []).append(stem)
 
-    def forget(self) -> None:
-        self._cache.clear()
-
-    def ids(self, token: str) -> frozenset[int]:
-        found = self._cache.get(token)
-        if found is None:
-            found = frozenset(i for form in _forms(token) for i in self._lookup(form))
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            self._cache[token] = found
-        return found
+    def ids(self, forms: Iterable[str]) -> frozenset[int]:
+        return frozenset(i for form in forms for i in self._lookup(form))
 
     def _lookup(self, form: str) -> Iterator[int]:
         if form in self.exact:
@@ -285,7 +278,7 @@ class _Words:
                 break
             if form[:n] in self.stems:
                 yield self.stems[form[:n]]
-        if len(form) < TYPO_MIN or _IS_UNSPACED.search(form):
+        if not self.typos or len(form) < TYPO_MIN or _IS_UNSPACED.search(form):
             return
         for d in _deletes(form):
             for word in self.fuzzy.get(d, ()):
@@ -333,6 +326,7 @@ def _forms(token: str) -> set[str]:
 class _Phrase:
     kind: str
     slots: tuple[tuple[frozenset[int], int], ...]  # word ids, gap allowed before
+    source: str  # as the translator wrote it
 
 
 def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
@@ -349,15 +343,20 @@ def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[i
     return None
 
 
+def _rank(kind: str) -> int:
+    return PRIORITY.index(kind) if kind in PRIORITY else len(PRIORITY)
+
+
 class _Engine:
     """Every phrase of some kinds: words for spaced scripts, regexes for the others."""
 
-    __slots__ = ("_by_anchor", "_regexes")
+    __slots__ = ("_by_anchor", "_regexes", "_sources")
 
     def __init__(self, phrases: Iterable[tuple[str, str]], words: _Words) -> None:
         # A word phrase is looked at only when its rarest-looking word (longest) is in the text.
         self._by_anchor: dict[int, list[_Phrase]] = {}
         branches: dict[str, list[tuple[str, str]]] = {}
+        self._sources: list[tuple[str, str, list[tuple[str, str]]]] = []  # regex phrases
         for kind, raw in phrases:
             phrase = normalize(raw)
             if not phrase:
@@ -365,14 +364,15 @@ class _Engine:
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
-                    hangul = bool(_IS_HANGUL.search(text))
-                    branches.setdefault(kind, []).extend(_regex(slots, hangul))
+                    mine = _regex(slots, bool(_IS_HANGUL.search(text)))
+                    branches.setdefault(kind, []).extend(mine)
+                    self._sources.append((kind, raw.strip(), mine))
                     continue
                 ids = tuple(
                     (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
                     for alts, gap in slots
                 )
-                p = _Phrase(kind, ids)
+                p = _Phrase(kind, ids, raw.strip())
                 anchor = max(slots, key=lambda s: min(len(a.word) - a.prefix for a in s[0]))
                 for wid in {words.id_of(a) for a in anchor[0]}:
                     self._by_anchor.setdefault(wid, []).append(p)
@@ -381,6 +381,16 @@ class _Engine:
         self._regexes += [
             (k, _compile(b)) for k, b in branches.items() if k not in (*PRIORITY, "not")
         ]
+
+    def explain(self, text: str, found: list[frozenset[int]]) -> list[tuple[str, str]]:
+        """Every phrase found, as written (slow: for people tuning the lists)."""
+        out = [(k, raw) for k, raw, b in self._sources if _compile(b).search(text)]
+        phrases = {id(p): p for ps in self._by_anchor.values() for p in ps}.values()
+        for p in phrases:
+            starts = [i for i, ids in enumerate(found) if not p.slots[0][0].isdisjoint(ids)]
+            if any(_span(p.slots, found, 1, i) is not None for i in starts):
+                out.append((p.kind, p.source))
+        return sorted(set(out), key=lambda kp: (_rank(kp[0]), kp[1]))
 
     def regex_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         for kind, pattern in self._regexes:
@@ -416,31 +426,35 @@ class _Engine:
 class CrisisMatcher:
     """The most urgent crisis kind whose phrases occur in a text: danger, selfharm, possible."""
 
-    __slots__ = ("_engine", "_not", "_words")
+    __slots__ = ("_cache", "_engine", "_not", "_not_words", "_words")
 
     def __init__(
         self, phrases: Mapping[CrisisKind, Iterable[str]], exclusions: Iterable[str] = ()
     ) -> None:
-        self._words = _Words()
+        self._words = _Words(typos=True)
         self._engine = _Engine(
             ((kind, p) for kind in phrases for p in phrases[kind] if p.strip()), self._words
         )
-        self._not = _Engine((("not", p) for p in exclusions if p.strip()), self._words)
+        # Not-a-crisis phrases are matched without typos: they must never hide a crisis by chance.
+        self._not_words = _Words(typos=False)
+        self._not = _Engine((("not", p) for p in exclusions if p.strip()), self._not_words)
         self._words.freeze()
+        self._not_words.freeze()
+        self._cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}  # word -> ids
+
+    def _ids(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        """Vocabulary of the lists, and of the not-a-crisis list, a text word stands for."""
+        found = self._cache.get(token)
+        if found is None:
+            forms = _forms(token)
+            found = (self._words.ids(forms), self._not_words.ids(forms))
+            if len(self._cache) > 50_000:  # bounded memory
+                self._cache.clear()
+            self._cache[token] = found
+        return found
 
     def match(self, text: str) -> CrisisKind | None:
-        clean = normalize(text[:MAX_CHARS])
-        unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
-        # Not-a-crisis phrases are taken out first.
-        if unspaced:
-            spans = [m.span() for _, m in self._not.regex_matches(clean)]
-            for start, end in reversed(spans):
-                clean = f"{clean[:start]} {clean[end:]}"
-        words = self._words
-        found = [words.ids(t) for t in (t.strip("'") for t in _TOKEN.findall(clean)) if t]
-        cut = {i for _, a, b in self._not.word_matches(found, every=True) for i in range(a, b + 1)}
-        if cut:
-            found = [ids for i, ids in enumerate(found) if i not in cut]
+        clean, unspaced, found = self._prepare(text)
         kinds: set[str] = set()
         if unspaced:
             for kind, _ in self._engine.regex_matches(clean):
@@ -451,14 +465,33 @@ class CrisisMatcher:
             if kind == "danger":
                 return kind
             kinds.add(kind)
-        for kind in PRIORITY:
-            if kind in kinds:
-                return kind
-        return min(kinds) if kinds else None
+        return min(kinds, key=_rank) if kinds else None
+
+    def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
+        """Which phrases a text contains, most urgent first: for people tuning the lists."""
+        clean, _, found = self._prepare(text)
+        return self._engine.explain(clean, found)
+
+    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]]]:
+        """The folded text and its words, without the not-a-crisis phrases."""
+        clean = normalize(text[:MAX_CHARS])
+        unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
+        if unspaced:
+            spans = [m.span() for _, m in self._not.regex_matches(clean)]
+            for start, end in reversed(spans):
+                clean = f"{clean[:start]} {clean[end:]}"
+        tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(clean)) if t]
+        both = [self._ids(t) for t in tokens]
+        found = [ids for ids, _ in both]
+        excluded = [ids for _, ids in both]
+        cut = {i for _, a, b in self._not.word_matches(excluded, True) for i in range(a, b + 1)}
+        if cut:
+            found = [ids for i, ids in enumerate(found) if i not in cut]
+        return clean, unspaced, found
 
     def forget(self) -> None:
         """Drop the words remembered from earlier messages (for measurements)."""
-        self._words.forget()
+        self._cache.clear()
 
     @staticmethod
     def parse_list(catalog_text: str) -> list[str]:
