@@ -5,30 +5,38 @@ write in a language other than the one the bot speaks, so every locale's lists a
 once. Three tiers, by priority: "danger" and "selfharm" are strong signals (the crisis screen),
 "possible" an ambiguous one (a short "are you safe?" check-in). Phrases of `crisis.words.not`
 are not a crisis: they are removed from the text before matching ("not in danger", "dying to
-know", "dead battery").
+know", "dead battery"); they are matched without typo tolerance, so that a slip of the keyboard
+never hides a crisis.
 
 Phrase syntax (one phrase per line):
 
 - Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese with or without
   tones), ``đ``/``d``, Arabic letter variants and short vowels, curly apostrophes, and letters
-  repeated three times or more (``pleeease`` = ``please``). Apostrophes inside a word are dropped
-  (``don't`` = ``dont``), and a French elision may be left out (``l'overdose`` also matches
-  ``overdose``). Words of 6+ letters tolerate one typo with the same first letter (insertion,
-  deletion, substitution or swap: ``suicde``, ``myslef``); shorter words never do.
+  repeated three times or more (``pleeease`` = ``please``). Marks of other scripts (Thai,
+  Devanagari, Hangul) are kept. Apostrophes inside a word are dropped (``don't`` = ``dont``),
+  and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
+  letters tolerate one typo with the same first letter (insertion, deletion, substitution or
+  swap: ``suicde``, ``myslef``); shorter words never do.
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
-  may also be several words: ``(can't|can not) go on``.
+  may also be several words: ``(can't|can not) go on``; ``(a|b)?`` may also be left out.
 - Up to 2 other words may stand between consecutive words of a phrase (``want to die`` matches
   "want to just die"); ``...`` between two words allows up to 6.
 - Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
   matches inside the text; a space in the phrase allows up to 3 characters there (``不想 活``
-  matches 不想活 and 不太想活了); ``...`` allows up to 10.
+  matches 不想活 and 不太想活了); ``...`` allows up to 10. Between two Chinese characters of a
+  phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
+  matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
 - Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
   or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
-  for endings but changes nothing.
+  for endings but changes nothing (write the part of the word that does not change: 깨어 for
+  깨어나/깨어났).
 - Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
   می / نمی before a verb.
+
+`python -m bot.flow.bench_crisis --misses` measures the lists and names the phrase behind each
+false alarm.
 """
 
 from __future__ import annotations

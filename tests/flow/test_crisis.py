@@ -226,3 +226,24 @@ def test_a_possible_sign_shows_the_crisis_screen_for_now(runtime: Runtime) -> No
     assert m.match("there's no way out") == "possible"
     w = Walk(runtime).start().say("there's no way out")
     assert w.replies[0].kind == "crisis"  # until the engine learns the gentler check-in
+
+
+def test_not_a_crisis_phrases_tolerate_no_typos() -> None:
+    m = CrisisMatcher({"selfharm": ["suicidal"]}, ["not suicidal"])
+    assert m.match("i'm not suicidal") is None
+    assert m.match("i'm not suicidl") == "selfharm"  # a typo errs on the side of the alarm
+    m = CrisisMatcher({"selfharm": ["الانتحار"]}, ["الانتظار"])  # waiting, one letter from suicide
+    assert m.match("افكر في الانتحار") == "selfharm"
+    assert m.match("الانتظار صعب") is None
+
+
+def test_explain_names_the_phrases_behind_a_match() -> None:
+    m = CrisisMatcher(
+        {"possible": ["(pills|rope)"], "danger": ["(he|she) has a knife", "不想 活"]}
+    )
+    assert m.explain("he has a knife and pills") == [
+        ("danger", "(he|she) has a knife"),
+        ("possible", "(pills|rope)"),
+    ]
+    assert m.explain("我不太想活了") == [("danger", "不想 活")]
+    assert m.explain("hello") == []
