@@ -59,12 +59,19 @@ class Score:
         )
 
 
+def _text(item: object) -> str:
+    """A message as written, even when YAML read "parent here: my son..." as a mapping."""
+    if isinstance(item, dict):
+        return " ".join(f"{k}: {v}" for k, v in item.items())
+    return str(item)
+
+
 def load_set(folder: Path) -> dict[str, dict[str, list[str]]]:
     """Locale code -> {"danger": [...], "selfharm": [...], "ordinary": [...]}."""
     out = {}
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text("utf-8")) or {}
-        out[path.stem] = {k: [str(t) for t in data.get(k) or []] for k in (*STRONG, "ordinary")}
+        out[path.stem] = {k: [_text(t) for t in data.get(k) or []] for k in (*STRONG, "ordinary")}
     return out
 
 
