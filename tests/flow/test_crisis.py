@@ -247,3 +247,24 @@ def test_explain_names_the_phrases_behind_a_match() -> None:
     ]
     assert m.explain("我不太想活了") == [("danger", "不想 活")]
     assert m.explain("hello") == []
+
+
+def test_the_bench_fails_when_a_set_misses_its_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.flow.bench_crisis import main as bench
+
+    ok, bad = tmp_path / "ok", tmp_path / "bad"
+    ok.mkdir()
+    bad.mkdir()
+    (ok / "en.yaml").write_text(
+        "danger: [he is going to kill me]\nselfharm: [i want to die]\nordinary: [hello there]\n"
+    )
+    (bad / "en.yaml").write_text(
+        "danger: [the weather is nice]\nselfharm: [i want to die]\nordinary: [hello there]\n"
+    )
+    assert bench(["--dir", str(ok)]) == 0
+    assert "all targets met" in capsys.readouterr().out
+    assert bench(["--dir", str(bad), "--misses"]) == 1
+    out = capsys.readouterr().out
+    assert "danger missed: the weather is nice" in out and "MISSED" in out
