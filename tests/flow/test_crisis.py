@@ -13,7 +13,7 @@ from bot.config import ROOT
 from bot.flow import keys
 from bot.flow.bench_crisis import load_set, score
 from bot.flow.crisis import CrisisMatcher, normalize
-from bot.runtime import Runtime, crisis_matcher
+from bot.runtime import Runtime
 from tests.flow.walk import Walk
 
 DEV = ROOT / "tests" / "data" / "crisis" / "dev"
@@ -203,7 +203,7 @@ def test_a_new_locale_is_told_the_crisis_lists_are_missing(
 
 @pytest.mark.parametrize("code", SHIPPED)
 def test_the_dev_set_is_caught_without_false_alarms(runtime: Runtime, code: str) -> None:
-    s = score(crisis_matcher(runtime.catalogs), load_set(DEV)[code])
+    s = score(runtime.engine.crisis, load_set(DEV)[code])
     assert s.danger >= 15 and s.selfharm >= 15 and s.ordinary >= 15
     assert s.danger_caught >= 0.9 * s.danger, s.misses
     assert s.selfharm_caught >= 0.9 * s.selfharm, s.misses
@@ -211,7 +211,7 @@ def test_the_dev_set_is_caught_without_false_alarms(runtime: Runtime, code: str)
 
 
 def test_sextortion_talk_alone_raises_nothing(runtime: Runtime) -> None:
-    m = crisis_matcher(runtime.catalogs)
+    m = runtime.engine.crisis
     for text in (
         "he threatens to post my photos",
         "he'll ruin my life",
@@ -222,7 +222,7 @@ def test_sextortion_talk_alone_raises_nothing(runtime: Runtime) -> None:
 
 
 def test_a_possible_sign_shows_the_crisis_screen_for_now(runtime: Runtime) -> None:
-    m = crisis_matcher(runtime.catalogs)
+    m = runtime.engine.crisis
     assert m.match("there's no way out") == "possible"
     w = Walk(runtime).start().say("there's no way out")
     assert w.replies[0].kind == "crisis"  # until the engine learns the gentler check-in
