@@ -20,7 +20,8 @@ Phrase syntax (one phrase per line):
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
-  may also be several words: ``(can't|can not) go on``; ``(a|b)?`` may also be left out.
+  may also be several words: ``(can't|can not) go on``; ``(a|b)?`` and ``word?`` may be left
+  out.
 - Up to 2 other words may stand between consecutive words of a phrase (``want to die`` matches
   "want to just die"); ``...`` between two words allows up to 6.
 - Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
@@ -139,6 +140,8 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
                 choices.append(alts)
             else:
                 glued.pop()
+        elif part.endswith("?") and len(part) > 1:
+            choices.append([[part[:-1]], []])  # word? : the word may be left out
         else:
             choices.append([[part]])
     # Single-word alternatives stay one slot; several-word ones expand into separate phrases.

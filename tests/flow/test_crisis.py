@@ -268,3 +268,9 @@ def test_the_bench_fails_when_a_set_misses_its_targets(
     assert bench(["--dir", str(bad), "--misses"]) == 1
     out = capsys.readouterr().out
     assert "danger missed: the weather is nice" in out and "MISSED" in out
+
+
+def test_a_word_with_a_question_mark_may_be_left_out() -> None:
+    assert caught("(困|關)在 他的? 車", "我被困在他的車上")
+    assert caught("(困|關)在 他的? 車", "我被困在車上")
+    assert caught("please? help me now", "help me now")
