@@ -191,9 +191,12 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
     """The phrase as regex branches, one per alternative of its first word, each split into
     its first character and the rest (so that branches can be grouped by first character)."""
     out = []
-    for alts, gap in slots[1:]:
+    for (before, _), (alts, gap) in itertools.pairwise(slots):
         if gap == GLUED:
-            out.append(f"[{_HAN_FILLERS}]?")
+            ends = {_plain(a.word)[-1:] for a in before}
+            starts = {_plain(a.word)[:1] for a in alts}
+            if any(_IS_HAN.match(c) for c in ends) and any(_IS_HAN.match(c) for c in starts):
+                out.append(f"[{_HAN_FILLERS}]?")
         elif hangul:
             n = LONG_GAP if gap == LONG_GAP else WORD_GAP
             out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
