@@ -78,6 +78,7 @@ CRISIS_WORDS = {"danger": "crisis.words.danger", "selfharm": "crisis.words.selfh
 CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"
 CARD_UNVERIFIED = "card.unverified"
+CARD_SPEAKS = "card.speaks_language"  # the service lists the survivor's language
 CONTACT = {
     "phone": "contact.phone",
     "sms": "contact.sms",
