@@ -137,7 +137,7 @@ def test_iran_offers_no_police_or_court_route_and_warns_plainly(runtime: Runtime
     iran = runtime.directory.countries["ir"]
     assert all("police" not in e.serves for e in iran.emergency)
     assert not any("police" in r.tags for r in iran.resources)
-    w = to_results(runtime, country="ir", relationship="partner", wants=["police", "legal"])
+    w = to_results(runtime, country="ir", wants=["police", "legal"])
     got = w.resource_ids()
     assert "stopncii" in got and "ir-123" in got
     assert not [r for r in got if "police" in runtime.directory.resources[r].tags]
