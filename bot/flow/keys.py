@@ -84,6 +84,7 @@ CRISIS_NOT = "crisis.words.not"  # phrases that are not a crisis ("dying to know
 CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"
 CARD_UNVERIFIED = "card.unverified"
+CARD_SPEAKS = "card.speaks_language"  # the service lists the survivor's language
 CONTACT = {
     "phone": "contact.phone",
     "sms": "contact.sms",

@@ -347,6 +347,10 @@ class Screens:
             contacts.append(line)
         if r.always_open:
             contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
+        # A service with several languages that lists the survivor's (Tagalog: tl or fil).
+        spoken = {x.split("-")[0].replace("fil", "tl") for x in r.languages}
+        if len(spoken) > 1 and (state.lang or "").split("-")[0].replace("fil", "tl") in spoken:
+            contacts.append(Text.of(keys.CARD_SPEAKS))
         for extra in r.extra:
             contacts.append(Text.of(extra))
         chain = [

@@ -12,7 +12,9 @@ import pytest
 from bot.config import ROOT
 from bot.runtime import Runtime
 
-ADULT_PATH = ["1", "2", "3", "1", "2", "1", "1", "1", "1", "6", "3", "5", "1", "5"]
+COUNTRIES = sorted(p.stem for p in (ROOT / "flows" / "resources").glob("*.yaml"))
+UK = str([c for c in COUNTRIES if c != "global"].index("gb") + 1)  # buttons follow the files
+ADULT_PATH = ["1", "2", "3", "1", "2", "1", "1", "1", "1", "6", UK, "5", "1", "5"]
 # safe: yes · danger: no · self-harm: no · myself · 18+ · shared · real · has file ·
 # social media, Done · United Kingdom · rather not say · removal, Done
 
