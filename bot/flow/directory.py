@@ -62,6 +62,9 @@ TAGS = frozenset(
         "report",
         "dv",
         "emergency",
+        "payment",
+        "appstore",
+        "security",
     }
 )
 Audience = Literal["minor", "adult", "any"]
