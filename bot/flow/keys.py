@@ -88,6 +88,8 @@ CONTACT = {
     "app": "contact.app",
 }
 RESULTS_NO_COUNTRY = "results.no_country"
+RESULTS_START = "results.start.title"  # "Start here", over the one next step
+RESULTS_MORE = "results.more"  # under the first screen: the topics below open with buttons
 HANDOFF_NONE = "handoff.none"
 HANDOFF_CONNECTING = "handoff.connecting"
 HANDOFF_CLOSED = "handoff.closed"
