@@ -121,8 +121,7 @@ def check_all(
     used = dict(used_keys(flow, located, directory))
     report.problems.extend(catalog_problems(catalogs, used))
     report.problems.extend(callback_problems(flow, located, directory, catalogs))
-    if not report.problems:  # walking every path needs a sound flow and directory
-        report.problems.extend(coverage_problems(flow, located, directory, catalogs))
+    report.problems.extend(coverage_problems(flow, located, directory, catalogs))
     return report, Loaded(flow, located, directory, catalogs)
 
 
