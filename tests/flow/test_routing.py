@@ -298,3 +298,20 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
                     )  # fmt: skip
                     assert why is None, (answers, rid, why)
     assert paths > 300
+
+
+def test_uk_adults_get_the_uk_helpline_for_legal_help_not_its_page_for_other_countries(
+    runtime: Runtime,
+) -> None:
+    uk = _topic(runtime, {"country": "gb", "age": "adult", "wants": ["legal"]}, "legal")
+    assert uk[0] == "gb-rph" and "rph-outside-uk" not in uk
+    us = _topic(runtime, {"country": "us", "age": "adult", "wants": ["legal"]}, "legal")
+    assert us[0] == "us-ccri"
+
+
+def test_services_for_the_young_reach_no_adult_and_no_parent(runtime: Runtime) -> None:
+    for who, age in (("self", "adult"), ("parent", "under18"), ("friend", "adult")):
+        got = to_results(runtime, who=who, age=age, country="gb", wants=["talk"]).resource_ids()
+        assert "gb-the-mix" not in got and "gb-childline" not in got, (who, got)
+        platforms = to_results(runtime, who=who, age="under18", country="gb").resource_ids()
+        assert "gb-report-harmful-content" not in platforms  # it hands cases to adults' RPH
