@@ -122,6 +122,11 @@ def check_all(
     report.problems.extend(catalog_problems(catalogs, used))
     report.problems.extend(callback_problems(flow, located, directory, catalogs))
     report.problems.extend(coverage_problems(flow, located, directory, catalogs))
+    report.notes.extend(
+        f"{c.option_id}: no services of its own yet, so its survivors see global ones only"
+        for c in directory.national()
+        if not c.resources
+    )
     return report, Loaded(flow, located, directory, catalogs)
 
 

@@ -4,7 +4,9 @@
 someone is (who is asking, age when the images were made, age now, country and the
 questions the resource directory's conditions use), honouring each question's `skip_if`, and
 for every results section and "Start here" rule asks: can this apply, and if it does, does it
-list a service? Then it checks that nothing listed excludes the survivor (age when the images
+list a service? (A country file that lists no services of its own yet, only its emergency
+number and crisis lines, is not held to this: `flows check` notes it instead.) Then it
+checks that nothing listed excludes the survivor (age when the images
 were made, age now, country) and that no listed service's text names a service the survivor
 cannot use. The other answers (what happened, where, what would help) only decide *whether*
 a section applies, so they are enumerated per section, over the answers its condition names.
@@ -160,7 +162,9 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
                 may_be_empty = (
                     conditions.holds(optional, core) if isinstance(optional, dict) else optional
                 )
-                if not found and not may_be_empty:
+                home = directory.country(cid)
+                started = home is None or bool(home.resources)  # a new file: crisis lines only
+                if not found and not may_be_empty and started:
                     key = (where, path)
                     holes[key] = Hole(
                         where, path, "would list no service (add one, or a fallback)"

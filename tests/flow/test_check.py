@@ -311,3 +311,17 @@ def test_folds_and_order_name_what_exists(data: Path) -> None:
     found = problems(data)
     assert any("section 'legal': no fold 'lawyers'" in p for p in found)
     assert any("order: unknown resource id 'au-esafty'" in p for p in found)
+
+
+def test_a_new_country_with_only_crisis_lines_is_noted_not_refused(data: Path) -> None:
+    (data / "flows" / "resources" / "za.yaml").write_text(
+        'country: ZA\nemergency:\n  - number: "10111"\n    for: police\n    verified: true\n'
+        "    sources: [https://www.hirainbow.org/covid-19]\n"
+        "crisis:\n  danger: [findahelpline]\n  selfharm: [findahelpline]\nresources: []\n",
+        "utf-8",
+    )
+    report, _ = check_all(
+        data / "flows" / "triage.yaml", data / "flows" / "resources", data / "locales"
+    )
+    assert not any("country=za" in str(p) for p in report.problems)
+    assert any(n.startswith("za: no services of its own yet") for n in report.notes)
