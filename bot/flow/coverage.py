@@ -25,8 +25,9 @@ from bot.flow.model import Ask, Flow, Lead, Results, Section, Selector
 from bot.flow.screens import Env, Screens
 from bot.flow.state import Answer, State
 
-# Answers that decide the audience and the country; everything else is per section.
-CORE = ("who", "age", "age_now", "country", "bc")
+# Answers that decide the audience and the country (with any a resource's `show_if` names);
+# everything else is enumerated per section.
+CORE = ("who", "age", "age_now", "country")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ def core_paths(flow: Flow, directory: Directory) -> Iterator[dict[str, Answer]]:
     """Every combination of the core answers a survivor can give, in flow order, with
     skipped questions left out (as the engine leaves them out)."""
     asks = _asks_by_name(flow)
-    names = [n for n in CORE if n in asks]
+    used = {n for r in directory.resources.values() for n in _mentioned(r.show_if)}
+    names = [n for n in asks if n in CORE or n in used]  # in the order they are asked
 
     def walk(i: int, facts: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         if i == len(names):
