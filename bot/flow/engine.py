@@ -319,7 +319,8 @@ class Engine:
             self._on_command(t, Command("exit"))
             return
         if chosen is not None and chosen.crisis:
-            self._crisis(t, chosen.crisis, resume=target)
+            about = ":other" if chosen.crisis_for == "other" else ""
+            self._crisis(t, chosen.crisis + about, resume=target)
             return
         if target is None:
             self._restart_kindly(t)

@@ -65,6 +65,7 @@ class Option(_Strict):
     next: str | None = None
     show_if: Condition | None = None
     crisis: Crisis | None = None
+    crisis_for: Literal["self", "other"] = "self"  # "other": a helper, about the one they help
     effect: OptionEffect | None = None
 
     _cond = field_validator("show_if")(_check_condition)

@@ -183,11 +183,16 @@ class Screens:
         number, then suicide and crisis lines. Minors' lines first for someone under 18 now.
         Before the country is known: a short screen with the international lines and the
         country buttons, never every country's numbers."""
-        need = "danger" if kind == "danger" else "selfharm"
+        need = "danger" if kind.split(":")[0] == "danger" else "selfharm"
+        about_other = kind.endswith(":other")  # a parent or friend, about the one they help
+        intro = {
+            ("danger", False): keys.CRISIS_DANGER,
+            ("selfharm", False): keys.CRISIS_SELFHARM,
+            ("danger", True): keys.CRISIS_DANGER_OTHER,
+            ("selfharm", True): keys.CRISIS_SELFHARM_OTHER,
+        }[need, about_other]
         country = self.country_of(state)
-        body: list[Text] = [
-            Text.of(keys.CRISIS_DANGER if need == "danger" else keys.CRISIS_SELFHARM)
-        ]
+        body: list[Text] = [Text.of(intro)]
         btns: list[Button] = []
         if country is not None:
             body.extend(self.emergency(country, every=need == "danger"))

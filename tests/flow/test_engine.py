@@ -380,3 +380,14 @@ def test_arabic_crisis_words_match_with_attached_prefixes_and_letter_variants(
     for text in (f"و{first}", first.replace("ا", "أ", 1), f"... {first} ..."):
         w = Walk(runtime, "ar").start().say(text)
         assert w.replies[0].kind == "crisis", text
+
+
+def test_a_parents_worry_for_the_child_is_answered_as_about_the_child(runtime: Runtime) -> None:
+    w = Walk(runtime).start().pick("ok", "no", "no", "parent", "danger")
+    keys = w.shown_keys()
+    assert "crisis.danger_other" in keys and "crisis.danger" not in keys
+    assert "the person you're helping is in danger" in w.text()
+    w.pick("_continue")
+    assert w.node == "age"
+    own = Walk(runtime).start().pick("ok", "yes")
+    assert "crisis.danger" in own.shown_keys()  # their own danger: spoken to them
