@@ -116,6 +116,8 @@ def flows_check(verbose: bool) -> None:
     elapsed = time.perf_counter() - started
     for problem in report.problems:
         click.echo(str(problem))
+    for note in report.notes:
+        click.echo(f"note: {note}")
     summary = (
         f"{report.nodes} nodes, {report.resources} resources, {report.keys} catalog keys, "
         f"{len(report.locales)} locales ({', '.join(report.locales)}); "

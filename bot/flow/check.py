@@ -14,9 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.flow import keys
+from bot.flow.coverage import coverage
 from bot.flow.directory import TAGS, Directory, DirectoryError, load_directory
 from bot.flow.loader import FlowError, load_flow
-from bot.flow.model import Ask, Branch, End, Flow, Handoff, Input, Results, Say, TextSpec
+from bot.flow.model import (
+    Ask,
+    Branch,
+    End,
+    Flow,
+    Handoff,
+    Input,
+    Results,
+    Say,
+    Selector,
+    TextSpec,
+)
 from bot.flow.yamlsrc import Located, YamlError
 from bot.i18n.catalog import Catalog, CatalogError, Catalogs, placeholders
 
@@ -109,6 +121,12 @@ def check_all(
     used = dict(used_keys(flow, located, directory))
     report.problems.extend(catalog_problems(catalogs, used))
     report.problems.extend(callback_problems(flow, located, directory, catalogs))
+    report.problems.extend(coverage_problems(flow, located, directory, catalogs))
+    report.notes.extend(
+        f"{c.option_id}: no services of its own yet, so its survivors see global ones only"
+        for c in directory.national()
+        if not c.resources
+    )
     return report, Loaded(flow, located, directory, catalogs)
 
 
@@ -212,10 +230,91 @@ def resource_problems(flow: Flow, located: Located, directory: Directory) -> Ite
                 if tag not in TAGS:
                     yield _p(located, path, f"section '{section.id}': unknown tag '{tag}'")
     for nid, node in flow.nodes.items():
+        if isinstance(node, Results):
+            yield from _results_problems(nid, node, located, directory)
+        if isinstance(node, Ask) and node.options_from == "sections":
+            folds = {f.id for r in flow.nodes.values() if isinstance(r, Results) for f in r.folds}
+            for cid in sorted({o.id for o in node.options} & folds):
+                yield _p(located, ("nodes", nid), f"option '{cid}' clashes with a results fold")
+            if not any(isinstance(r, Results) for r in flow.nodes.values()):
+                yield _p(located, ("nodes", nid), "options_from: sections needs a results node")
+        if (
+            isinstance(node, Ask)
+            and node.options_after
+            and node.options_after not in {o.id for o in node.options}
+        ):
+            yield _p(located, ("nodes", nid), f"options_after: no option '{node.options_after}'")
+    for nid, node in flow.nodes.items():
         if isinstance(node, Ask) and node.options_from == "countries":
             clash = {o.id for o in node.options} & {c.option_id for c in directory.national()}
             for cid in sorted(clash):
                 yield _p(located, ("nodes", nid), f"option '{cid}' clashes with a country file")
+
+
+def _selector_problems(
+    sel: Selector, what: str, path: tuple[str | int, ...], located: Located, directory: Directory
+) -> Iterator[Problem]:
+    current: Selector | None = sel
+    while current is not None:
+        for rid in current.ids:
+            if rid not in directory.resources:
+                yield _p(located, path, f"{what}: unknown resource id '{rid}'")
+        for tag in [*current.tags, *current.not_tags]:
+            if tag not in TAGS:
+                yield _p(located, path, f"{what}: unknown tag '{tag}'")
+        current = current.fallback
+
+
+def _results_problems(
+    nid: str, node: Results, located: Located, directory: Directory
+) -> Iterator[Problem]:
+    folds = {f.id for f in node.folds}
+    for i, section in enumerate(node.sections):
+        if section.fold is not None and section.fold not in folds:
+            yield _p(
+                located,
+                ("nodes", nid, "sections", i),
+                f"section '{section.id}': no fold '{section.fold}' in folds",
+            )
+        if section.resources is not None and section.resources.fallback is not None:
+            yield from _selector_problems(
+                section.resources.fallback,
+                f"section '{section.id}' fallback",
+                ("nodes", nid, "sections", i, "resources"),
+                located,
+                directory,
+            )
+    for i, lead in enumerate(node.lead):
+        if lead.resources is not None:
+            yield from _selector_problems(
+                lead.resources,
+                f"start here rule {i + 1}",
+                ("nodes", nid, "lead", i),
+                located,
+                directory,
+            )
+    for i, rule in enumerate(node.order):
+        for rid in rule.first:
+            if rid not in directory.resources:
+                yield _p(
+                    located, ("nodes", nid, "order", i), f"order: unknown resource id '{rid}'"
+                )
+    for i, fold in enumerate(node.folds):
+        if not any(s.fold == fold.id for s in node.sections):
+            yield _p(located, ("nodes", nid, "folds", i), f"fold '{fold.id}' has no section")
+
+
+def coverage_problems(
+    flow: Flow, located: Located, directory: Directory, catalogs: Catalogs
+) -> Iterator[Problem]:
+    """Every path × every country: no heading over nothing, no service shown to someone it
+    excludes, no service whose text sends someone to a service they cannot use."""
+    english = {k: m.source for k, m in catalogs.source().messages.items()}
+    for nid, node in flow.nodes.items():
+        if isinstance(node, Results):
+            for hole in coverage(flow, directory, english):
+                yield _p(located, ("nodes", nid), str(hole))
+            break
 
 
 def crisis_problems(directory: Directory) -> Iterator[Problem]:
@@ -271,6 +370,12 @@ def used_keys(flow: Flow, located: Located, directory: Directory) -> Iterator[tu
             for i, opt in enumerate(node.options):
                 yield opt.label, f"{located.file}:{located.line(('nodes', nid, 'options', i))}"
         if isinstance(node, Results):
+            for i, lead in enumerate(node.lead):
+                for spec in lead.text:
+                    for k in _spec_keys(spec):
+                        yield k, f"{located.file}:{located.line(('nodes', nid, 'lead', i))}"
+            for i, fold in enumerate(node.folds):
+                yield fold.label, f"{located.file}:{located.line(('nodes', nid, 'folds', i))}"
             for i, sec in enumerate(node.sections):
                 swhere = f"{located.file}:{located.line(('nodes', nid, 'sections', i))}"
                 if sec.title:

@@ -62,9 +62,9 @@ TAGS = frozenset(
         "report",
         "dv",
         "emergency",
-        "payment",
-        "appstore",
-        "security",
+        "payment",  # report a scammer's or site's payment account
+        "appstore",  # report a nudify or deepfake app, or its host
+        "security",  # account and device security
     }
 )
 Audience = Literal["minor", "adult", "any"]

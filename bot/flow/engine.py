@@ -296,6 +296,12 @@ class Engine:
         if chosen is None:
             self._stale(t)
             return
+        results = self._results_node()
+        if node.options_from == "sections" and results and option_id in self._fold_ids(t):
+            s.opened.append(option_id)  # a folded topic: show it, then offer what is left
+            t.replies.append(self.screens.fold(results, option_id, s, t.env))
+            t.replies.append(self._question(t, nid, bump=True))
+            return
         self._record(t, nid, chosen.id)
         self._after_answer(t, node, chosen)
 
@@ -313,7 +319,8 @@ class Engine:
             self._on_command(t, Command("exit"))
             return
         if chosen is not None and chosen.crisis:
-            self._crisis(t, chosen.crisis, resume=target)
+            about = ":other" if chosen.crisis_for == "other" else ""
+            self._crisis(t, chosen.crisis + about, resume=target)
             return
         if target is None:
             self._restart_kindly(t)
@@ -579,6 +586,7 @@ class Engine:
             elif isinstance(node, Branch):
                 current = next((r.next for r in node.routes if holds(r.when, facts)), node.default)
             elif isinstance(node, Results):
+                s.opened = []
                 t.replies.append(self.screens.results(node, t.state, t.env))
                 current = node.next
             elif isinstance(node, Handoff):
@@ -692,10 +700,29 @@ class Engine:
 
     def _options(self, node: Ask, t: _Turn) -> list[Option]:
         facts = self.screens.facts(t.state, t.env)
-        opts: list[Option] = []
+        dynamic: list[Option] = []
         if node.options_from == "countries":
-            opts = [Option(id=c.option_id, label=c.name_key) for c in self.directory.national()]
-        return opts + [o for o in node.options if o.show_if is None or holds(o.show_if, facts)]
+            dynamic = [Option(id=c.option_id, label=c.name_key) for c in self.directory.national()]
+        elif node.options_from == "sections":
+            results = self._results_node()
+            if results is not None:
+                dynamic = [
+                    Option(id=f.id, label=f.label)
+                    for f in self.screens.folds(results, t.state, t.env)
+                    if f.id not in t.state.opened
+                ]
+        static = [o for o in node.options if o.show_if is None or holds(o.show_if, facts)]
+        at = next((i + 1 for i, o in enumerate(static) if o.id == node.options_after), 0)
+        return static[:at] + dynamic + static[at:]
+
+    def _results_node(self) -> Results | None:
+        return next((n for n in self.flow.nodes.values() if isinstance(n, Results)), None)
+
+    def _fold_ids(self, t: _Turn) -> set[str]:
+        results = self._results_node()
+        if results is None:
+            return set()
+        return {f.id for f in self.screens.folds(results, t.state, t.env)} - set(t.state.opened)
 
     def _progress(self, t: _Turn, node_id: str) -> tuple[int, int]:
         facts = self.screens.facts(t.state, t.env)

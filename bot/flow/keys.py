@@ -51,6 +51,8 @@ RESUME_NONE = "resume.none"
 RESUME_DEMO = "resume.nothing_kept"
 CRISIS_DANGER = "crisis.danger"
 CRISIS_SELFHARM = "crisis.selfharm"
+CRISIS_DANGER_OTHER = "crisis.danger_other"  # a parent or friend, about the one they help
+CRISIS_SELFHARM_OTHER = "crisis.selfharm_other"
 CRISIS_EMERGENCY = "crisis.emergency"  # {country} {number}
 CRISIS_LINES = "crisis.lines"
 CRISIS_PICK_COUNTRY = "crisis.pick_country"
@@ -95,6 +97,8 @@ CONTACT = {
     "app": "contact.app",
 }
 RESULTS_NO_COUNTRY = "results.no_country"
+RESULTS_START = "results.start.title"  # "Start here", over the one next step
+RESULTS_MORE = "results.more"  # under the first screen: the topics below open with buttons
 HANDOFF_NONE = "handoff.none"
 HANDOFF_CONNECTING = "handoff.connecting"
 HANDOFF_CLOSED = "handoff.closed"

@@ -65,6 +65,7 @@ class Option(_Strict):
     next: str | None = None
     show_if: Condition | None = None
     crisis: Crisis | None = None
+    crisis_for: Literal["self", "other"] = "self"  # "other": a helper, about the one they help
     effect: OptionEffect | None = None
 
     _cond = field_validator("show_if")(_check_condition)
@@ -94,7 +95,8 @@ class Ask(_Node):
     text: TextSpec
     summary: Annotated[str, Field(pattern=KEY)] | None = None
     options: list[Option] = Field(default_factory=list)
-    options_from: Literal["countries"] | None = None
+    options_from: Literal["countries", "sections"] | None = None
+    options_after: str | None = None  # the option after which options_from's buttons go
     multi: bool = False
     progress: bool = True
     next: str | None = None
@@ -130,12 +132,40 @@ class Selector(_Strict):
     tags: list[str] = Field(default_factory=list)
     not_tags: list[str] = Field(default_factory=list)
     limit: Annotated[int, Field(ge=1, le=20)] = 6
+    fallback: Selector | None = None  # tried when this selection finds nothing
 
 
 class Section(_Strict):
     id: Annotated[str, Field(pattern=NODE_ID)]
     when: Condition | None = None
     title: Annotated[str, Field(pattern=KEY)] | None = None
+    text: list[TextSpec] = Field(default_factory=list)
+    resources: Selector | None = None
+    fold: str | None = None  # the button (a Fold id) that opens it; none: on the first screen
+
+    @field_validator("optional")
+    @classmethod
+    def _optional(cls, value: bool | Condition) -> bool | Condition:
+        if isinstance(value, dict):
+            conditions.validate(value)
+        return value
+
+    # May list no service (then it is left out, heading and all): true, or a condition on
+    # the answers, such as {country: other}. Otherwise `flows check` fails on an empty one.
+    optional: bool | Condition = False
+
+    _cond = field_validator("when")(_check_condition)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Lead(_Strict):
+    """The one next step that opens the results ("Start here"); the first that holds wins."""
+
+    when: Condition | None = None
     text: list[TextSpec] = Field(default_factory=list)
     resources: Selector | None = None
 
@@ -147,9 +177,30 @@ class Section(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class Fold(_Strict):
+    """A button under the results that opens the sections carrying its id."""
+
+    id: Annotated[str, Field(pattern=OPTION_ID)]
+    label: Annotated[str, Field(pattern=KEY)]
+
+
+class Order(_Strict):
+    """Services that go first wherever they are listed, when the condition holds (every
+    rule that holds applies, in file order): how an NGO orders services by country and
+    audience."""
+
+    when: Condition | None = None
+    first: list[str] = Field(min_length=1)
+
+    _cond = field_validator("when")(_check_condition)
+
+
 class Results(_Node):
     type: Literal["results"]
     text: TextSpec
+    lead: list[Lead] = Field(default_factory=list)
+    order: list[Order] = Field(default_factory=list)
+    folds: list[Fold] = Field(default_factory=list)
     sections: list[Section]
     next: str
 

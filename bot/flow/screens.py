@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from bot.flow import keys
 from bot.flow.conditions import SKIPPED, holds
 from bot.flow.directory import Audience, Country, Directory, Resource, Service, fits
-from bot.flow.model import Ask, Condition, Flow, Handoff, Input, Results, TextSpec
+from bot.flow.model import (
+    Ask,
+    Condition,
+    Flow,
+    Fold,
+    Handoff,
+    Input,
+    Results,
+    Section,
+    Selector,
+    TextSpec,
+)
 from bot.flow.replies import Button, Join, Ltr, Param, Reply, Text
 from bot.flow.state import Answer, State
 
@@ -172,11 +183,16 @@ class Screens:
         number, then suicide and crisis lines. Minors' lines first for someone under 18 now.
         Before the country is known: a short screen with the international lines and the
         country buttons, never every country's numbers."""
-        need = "danger" if kind == "danger" else "selfharm"
+        need = "danger" if kind.split(":")[0] == "danger" else "selfharm"
+        about_other = kind.endswith(":other")  # a parent or friend, about the one they help
+        intro = {
+            ("danger", False): keys.CRISIS_DANGER,
+            ("selfharm", False): keys.CRISIS_SELFHARM,
+            ("danger", True): keys.CRISIS_DANGER_OTHER,
+            ("selfharm", True): keys.CRISIS_SELFHARM_OTHER,
+        }[need, about_other]
         country = self.country_of(state)
-        body: list[Text] = [
-            Text.of(keys.CRISIS_DANGER if need == "danger" else keys.CRISIS_SELFHARM)
-        ]
+        body: list[Text] = [Text.of(intro)]
         btns: list[Button] = []
         if country is not None:
             body.extend(self.emergency(country, every=need == "danger"))
@@ -298,41 +314,97 @@ class Screens:
         return spec[-1].key
 
     def results(self, node: Results, state: State, env: Env) -> Reply:
+        """The first results screen: "Start here" (one action, from the flow's `lead` rules)
+        and the sections that belong to no fold. The folds follow as buttons."""
+        facts = self.facts(state, env)
+        body: list[Text] = [self.flow_text(node.text, state, env)]
+        first_fold = next((i for i, x in enumerate(node.sections) if x.fold), len(node.sections))
+        for section in node.sections[:first_fold]:  # "I don't know your country" and the like
+            if section.fold is None:
+                body.extend(self.section(node, section, state, env) or [])
+        lead = next((x for x in node.lead if x.when is None or holds(x.when, facts)), None)
+        if lead is not None:
+            body.append(Text.of(keys.RESULTS_START, bold=True))
+            body.extend(self.flow_text(spec, state, env) for spec in lead.text)
+            if lead.resources is not None:
+                body.extend(
+                    self.card(r, state) for r in self.services(node, lead.resources, state, env)
+                )
+        if self.folds(node, state, env):
+            body.append(Text.of(keys.RESULTS_MORE))
+        for section in node.sections[first_fold:]:
+            if section.fold is None:
+                body.extend(self.section(node, section, state, env) or [])
+        body.append(self.safety_reminder(state))
+        return Reply(tuple(body), kind="results", sensitive=True)
+
+    def fold(self, node: Results, fold_id: str, state: State, env: Env) -> Reply:
+        """One folded topic: its sections, each with its services in order of fit."""
+        body: list[Text] = []
+        for section in node.sections:
+            if section.fold == fold_id:
+                body.extend(self.section(node, section, state, env) or [])
+        return Reply(tuple(body), kind="results", sensitive=True)
+
+    def folds(self, node: Results, state: State, env: Env) -> list[Fold]:
+        """The folds with something to show for these answers, in the flow's order."""
+        return [
+            f
+            for f in node.folds
+            if any(s.fold == f.id and self.section(node, s, state, env) for s in node.sections)
+        ]
+
+    def section(
+        self, node: Results, section: Section, state: State, env: Env
+    ) -> list[Text] | None:
+        """A section's heading, text and services; None when it does not apply, or when it
+        lists services and finds none (a heading is never shown over nothing)."""
+        facts = self.facts(state, env)
+        if section.when is not None and not holds(section.when, facts):
+            return None
+        found: list[Resource] = []
+        if section.resources is not None:
+            found = self.services(node, section.resources, state, env)
+            if not found:
+                return None
+        chunk: list[Text] = []
+        if section.title:
+            chunk.append(Text.of(section.title, bold=True))
+        chunk.extend(self.flow_text(spec, state, env) for spec in section.text)
+        chunk.extend(self.card(r, state) for r in found)
+        return chunk
+
+    def services(self, node: Results, sel: Selector, state: State, env: Env) -> list[Resource]:
+        """The services a selector lists for these answers, the flow's `order` first; its
+        fallback when it finds none."""
         facts = self.facts(state, env)
         images, users = self.audiences(state)
         country = self.country_of(state)
-        body: list[Text] = [self.flow_text(node.text, state, env)]
-        shown: set[str] = set()
-        for section in node.sections:
-            if section.when is not None and not holds(section.when, facts):
-                continue
-            chunk: list[Text] = []
-            if section.title:
-                chunk.append(Text.of(section.title, bold=True))
-            chunk.extend(self.flow_text(spec, state, env) for spec in section.text)
-            if section.resources is not None:
-                sel = section.resources
-                found = [
-                    r
-                    for r in self.directory.select(
-                        country=country.option_id if country else None,
-                        ids=sel.ids,
-                        tags=sel.tags,
-                        not_tags=sel.not_tags,
-                        facts=facts,
-                        images=images,
-                        users=users,
-                        limit=sel.limit + len(shown),
-                    )
-                    if r.id not in shown
-                ][: sel.limit]
-                if not found and not section.text:
-                    continue
-                shown.update(r.id for r in found)
-                chunk.extend(self.card(r, state) for r in found)
-            body.extend(chunk)
-        body.append(self.safety_reminder(state))
-        return Reply(tuple(body), kind="results", sensitive=True)
+        current: Selector | None = sel
+        while current is not None:
+            found = self.directory.select(
+                country=country.option_id if country else None,
+                ids=current.ids,
+                tags=current.tags,
+                not_tags=current.not_tags,
+                facts=facts,
+                images=images,
+                users=users,
+                limit=len(self.directory.resources),
+            )
+            if found:
+                first = [
+                    rid
+                    for rule in node.order
+                    if rule.when is None or holds(rule.when, facts)
+                    for rid in rule.first
+                ]
+                if not current.ids:
+                    rank = {rid: i for i, rid in enumerate(dict.fromkeys(first))}
+                    found.sort(key=lambda r: rank.get(r.id, len(rank)))
+                return found[: current.limit]
+            current = current.fallback
+        return []
 
     def card(self, r: Resource, state: State) -> Text:
         contacts: list[Param] = []

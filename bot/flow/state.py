@@ -32,6 +32,7 @@ class State:
     mode: Mode = "triage"
     declined_langs: list[str] = field(default_factory=list)
     kept: bool = False  # the survivor agreed to keep a case
+    opened: list[str] = field(default_factory=list)  # results sections opened since shown
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

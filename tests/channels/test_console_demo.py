@@ -36,12 +36,16 @@ def demo(*args: str, stdin: str, timeout: float = 60) -> subprocess.CompletedPro
 
 
 def test_a_survivor_walks_the_whole_triage_to_results() -> None:
-    done = demo("--lang", "en", stdin="\n".join([*ADULT_PATH, "3", ""]))
+    # Under the results: 1 talk, 2 remove the images, ...; then 6 is "I'm done for now".
+    done = demo("--lang", "en", stdin="\n".join([*ADULT_PATH, "2", "6", ""]))
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.index("is it safe for you to chat") < out.index("Are you in danger")
     assert "Here is what can help" in out
-    assert "StopNCII" in out and "Revenge Porn Helpline" in out  # adult, UK
+    start = out.index("Start here")
+    assert "Revenge Porn Helpline" in out[start:]  # adult, UK: the helpline leads
+    assert out.index("Stop copies spreading") > start  # StopNCII, once "Remove" is opened
+    assert "StopNCII" in out
     assert "Take care of yourself" in out  # "I'm done for now"
     assert "Traceback" not in done.stderr
 
@@ -53,7 +57,7 @@ def test_the_demo_runs_in_traditional_chinese(runtime: Runtime) -> None:
     assert done.returncode == 0, done.stderr
     welcome = runtime.catalogs.text("zh-TW", "welcome.body").splitlines()[0]
     assert welcome in done.stdout
-    assert runtime.catalogs.text("zh-TW", "results.hashing.title") in done.stdout
+    assert runtime.catalogs.text("zh-TW", "results.start.title") in done.stdout
 
 
 def test_without_a_language_it_asks_in_every_language(runtime: Runtime) -> None:

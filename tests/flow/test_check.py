@@ -254,3 +254,74 @@ def test_second_hand_emergency_numbers_are_listed_to_verify(data: Path) -> None:
     )
     assert "kr emergency 112" in report.unverified and "kr emergency 119" in report.unverified
     assert not any(u.startswith("tw emergency") for u in report.unverified)  # [V] Taichung
+
+
+def test_a_section_that_would_list_no_service_fails_for_the_paths_it_empties(data: Path) -> None:
+    # Refuge is the UK's only domestic violence service; without the fallback the partner
+    # section would promise help and list nothing for the US, Canada and Taiwan's adults.
+    flow = data / "flows" / "triage.yaml"
+    edit(
+        flow,
+        "          fallback: {tags: [support, crisis], not_tags: [minors], limit: 2, "
+        "fallback: {tags: [crisis], limit: 2}}\n",
+        "",
+    )
+    found = [p for p in problems(data) if "section 'partner'" in p]
+    assert any("country=us" in p and "would list no service" in p for p in found)
+    assert not any("country=gb" in p for p in found)  # Refuge is there
+    assert all(p.startswith("flows/triage.yaml:") or "triage.yaml:" in p for p in found)
+
+
+def test_optional_sections_may_be_empty_where_their_condition_says(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    edit(flow, "optional: {country: [other, kr, ca]}", "optional: {country: [other, ca]}")
+    found = [p for p in problems(data) if "section 'police'" in p]
+    assert found and all("country=kr" in p for p in found)
+
+
+def test_a_service_shown_to_an_audience_it_excludes_fails(data: Path) -> None:
+    # An "order" cannot smuggle in a service, but an `ids` list of another country's can't
+    # either: the walk checks every service shown against age then, age now and country.
+    res = data / "flows" / "resources" / "gb.yaml"
+    edit(res, "images: adult # its text", "images: any # its text")
+    found = problems(data)
+    assert any(
+        "'gb-report-harmful-content' says “Revenge Porn Helpline”" in p and "age=under18" in p
+        for p in found
+    ), found[:5]
+
+
+def test_a_service_whose_text_names_a_foreign_service_fails(data: Path) -> None:
+    edit(
+        data / "locales" / "helpline.pot",
+        'msgctxt "res.meta-ncii"\nmsgid ""\n"Facebook and Instagram',
+        'msgctxt "res.meta-ncii"\nmsgid ""\n"Like the Revenge Porn Helpline, '
+        "Facebook and Instagram",
+    )
+    found = problems(data)
+    assert any(
+        "'meta-ncii' says “Revenge Porn Helpline”" in p and "country=us" in p for p in found
+    )
+
+
+def test_folds_and_order_name_what_exists(data: Path) -> None:
+    flow = data / "flows" / "triage.yaml"
+    edit(flow, "        fold: legal\n", "        fold: lawyers\n")
+    edit(flow, "first: [au-esafety]", "first: [au-esafty]")
+    found = problems(data)
+    assert any("section 'legal': no fold 'lawyers'" in p for p in found)
+    assert any("order: unknown resource id 'au-esafty'" in p for p in found)
+
+
+def test_a_new_country_with_only_crisis_lines_is_noted_not_refused(data: Path) -> None:
+    (data / "flows" / "resources" / "za.yaml").write_text(
+        'country: ZA\nemergency:\n  - number: "10111"\n    for: police\n    verified: true\n'
+        "    sources: [https://www.hirainbow.org/covid-19]\n"
+        "crisis:\n  danger: [findahelpline]\n  selfharm: [findahelpline]\nresources: []\n",
+        "utf-8",
+    )
+    report, _ = check_all(
+        data / "flows" / "triage.yaml", data / "flows" / "resources", data / "locales"
+    )
+    assert not any("country=za" in str(p) for p in report.problems)
+    assert any(n.startswith("za: no services of its own yet") for n in report.notes)

@@ -100,10 +100,23 @@ def test_progress_is_shown_and_counts_up(runtime: Runtime) -> None:
 
 def test_wording_adapts_when_helping_a_child_or_a_friend(runtime: Runtime) -> None:
     parent = Walk(runtime).start().pick("ok", "no", "no", "parent")
+    assert "child_safe.question" in parent.shown_keys()  # their safety, after the helper's
+    parent.pick("ok")
     assert "age.question_parent" in parent.shown_keys()
     assert "your child" in parent.text()
-    friend = Walk(runtime).start().pick("ok", "no", "no", "friend")
+    friend = Walk(runtime).start().pick("ok", "no", "no", "friend", "ok")
     assert "age.question_helper" in friend.shown_keys()
+    self_ = Walk(runtime).start().pick("ok", "no", "no", "self")
+    assert "age.question" in self_.shown_keys()  # not asked of someone writing for themselves
+
+
+def test_a_parent_worried_for_the_childs_safety_sees_the_crisis_screen_then_goes_on(
+    runtime: Runtime,
+) -> None:
+    w = Walk(runtime).start().pick("ok", "no", "no", "parent", "selfharm")
+    assert w.replies[-1].kind == "crisis"
+    w.pick("_continue")
+    assert w.node == "age"
 
 
 def test_danger_shows_emergency_numbers_at_once_then_lets_them_continue(runtime: Runtime) -> None:
@@ -367,3 +380,14 @@ def test_arabic_crisis_words_match_with_attached_prefixes_and_letter_variants(
     for text in (f"و{first}", first.replace("ا", "أ", 1), f"... {first} ..."):
         w = Walk(runtime, "ar").start().say(text)
         assert w.replies[0].kind == "crisis", text
+
+
+def test_a_parents_worry_for_the_child_is_answered_as_about_the_child(runtime: Runtime) -> None:
+    w = Walk(runtime).start().pick("ok", "no", "no", "parent", "danger")
+    keys = w.shown_keys()
+    assert "crisis.danger_other" in keys and "crisis.danger" not in keys
+    assert "the person you're helping is in danger" in w.text()
+    w.pick("_continue")
+    assert w.node == "age"
+    own = Walk(runtime).start().pick("ok", "yes")
+    assert "crisis.danger" in own.shown_keys()  # their own danger: spoken to them

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from bot.runtime import Runtime
@@ -134,3 +136,182 @@ def test_services_for_young_people_go_only_to_someone_under_18_now(runtime: Runt
     young = set(to_results(runtime, who="self", age="under18", age_now="minor", country="ca",
                            wants=["talk"]).resource_ids())  # fmt: skip
     assert "ca-kids-help-phone" in young
+
+
+# ---------------------------------------------------------------- the results, as a table
+#
+# country × age group × situation × who is asking → the one "Start here" service, and the
+# first services of a topic. Every row is a case a survivor met in issue 10.
+
+TABLE: list[tuple[dict[str, str | list[str]], str, str | None, list[str]]] = [
+    # (answers, lead service, topic opened, its first services in order)
+    ({"country": "gb", "age": "adult", "what": "shared", "relationship": "partner",
+      "wants": ["removal", "legal"]}, "gb-rph", "legal", ["gb-rph"]),
+    ({"country": "gb", "age": "adult", "has_file": "yes"}, "gb-rph", "remove",
+     ["stopncii", "gb-report-harmful-content", "meta-ncii"]),
+    ({"country": "us", "age": "under18", "age_now": "minor", "what": "threatened"},
+     "takeitdown", "threat", ["us-cybertipline", "us-ccri", "us-fbi"]),
+    ({"country": "us", "age": "under18", "age_now": "minor"}, "takeitdown", "remove",
+     ["takeitdown", "us-cybertipline", "inhope"]),
+    ({"country": "au", "age": "adult", "real": "ai"}, "au-esafety", "remove",
+     ["stopncii", "meta-ncii", "au-esafety"]),
+    ({"country": "tw", "age": "adult", "what": "shared"}, "tw-siarc", None, []),
+    ({"country": "kr", "age": "adult"}, "kr-1366", None, []),
+    ({"country": "ca", "age": "adult", "bc": "yes"}, "ca-bc-iips", None, []),
+    ({"country": "ca", "age": "adult", "bc": "no", "has_file": "yes"}, "stopncii", None, []),
+    ({"country": "us", "age": "adult", "what": "threatened"}, "us-ccri", "threat",
+     ["us-ccri", "stopncii", "us-fbi"]),
+    ({"country": "other", "age": "adult"}, "stopncii", None, []),
+    ({"country": "gb", "who": "parent", "age": "under18", "what": "threatened"},
+     "takeitdown", None, []),
+    ({"country": "us", "who": "friend", "age": "adult"}, "us-ccri", None, []),
+    # The partner section lists a service in every country.
+    ({"country": "us", "relationship": "partner"}, "us-ccri", "support", ["us-ccri", "us-rainn"]),
+    ({"country": "gb", "relationship": "partner"}, "gb-rph", "support", ["gb-refuge"]),
+    ({"country": "ca", "relationship": "partner"}, "stopncii", "support", ["ca-988"]),
+    ({"country": "kr", "relationship": "partner"}, "kr-1366", "support", ["kr-1366"]),
+    # "For young people" lists a service in the US and Korea.
+    ({"country": "us", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
+     ["us-988", "us-crisis-text-line"]),
+    ({"country": "kr", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
+     ["kr-1388"]),
+]  # fmt: skip
+
+
+def _topic(runtime: Runtime, answers: dict[str, str | list[str]], fold: str) -> list[str]:
+    w = to_results(runtime, unfold=False, **answers)
+    assert fold in w.folds(), f"{fold} not offered: {w.folds()}"
+    return w.pick(fold).resource_ids()
+
+
+@pytest.mark.parametrize(("answers", "lead", "fold", "first"), TABLE, ids=lambda v: str(v)[:50])
+def test_results_lead_with_one_step_and_list_services_in_order_of_fit(
+    runtime: Runtime,
+    answers: dict[str, str | list[str]],
+    lead: str,
+    fold: str | None,
+    first: list[str],
+) -> None:
+    w = to_results(runtime, unfold=False, **answers)
+    assert w.lead_ids() == [lead]
+    if fold:
+        assert _topic(runtime, answers, fold)[: len(first)] == first
+
+
+def test_the_first_screen_fits_on_a_phone_and_folds_the_rest(runtime: Runtime) -> None:
+    for answers in (
+        {"age": "under18", "age_now": "minor", "what": "threatened", "country": "us"},
+        {"age": "adult", "country": "gb"},
+        {"who": "parent", "age": "under18", "country": "tw", "what": "threatened"},
+    ):
+        w = to_results(runtime, unfold=False, **answers)
+        results = next(r for r in w.replies if r.kind == "results")
+        text = "\n\n".join(w.rt.renderer.reply(results, "en").messages)
+        start = text.index("Start here")
+        end = text.index("There is more below")
+        assert end - start <= 800, (answers, end - start)
+        assert len(w.folds()) >= 3
+        # Opening every topic shows everything; each topic is offered once.
+        opened = w.open_all()
+        assert len(opened) == len(set(opened)) and not w.folds()
+
+
+def test_a_child_is_never_told_about_being_an_adult_and_a_parent_is_spoken_to(
+    runtime: Runtime,
+) -> None:
+    child = to_results(runtime, who="self", age="under18", age_now="minor", what="threatened",
+                       country="us")  # fmt: skip
+    keys = child.shown_keys()
+    assert "results.minor.text_child" in keys and "results.minor.text" not in keys
+    assert "even if you're an adult now" not in child.text()
+    assert "Tell an adult you trust" in child.text()
+    parent = to_results(runtime, who="parent", age="under18", what="threatened", country="gb")
+    text, keys = parent.text(), parent.shown_keys()
+    assert "You are not in trouble" not in text and "before you were 18" not in text.replace(
+        "taken before you were 18", ""
+    )  # Take It Down's own card says who it is for
+    assert "results.sextortion.minor_helper" in keys and "results.helper.minor_gb" in keys
+    assert "results.helper.tell" in keys  # who to tell
+
+
+def test_plain_words_explain_hashes_partner_platforms_and_report_remove(runtime: Runtime) -> None:
+    adult = to_results(runtime, age="adult", has_file="yes").text()
+    assert "“Partner platforms” are" in adult and "“encrypted apps”" in adult
+    child = to_results(runtime, age="under18", age_now="minor", country="gb").text()
+    assert "A digital fingerprint (a “hash”) is" in child
+    assert "Report Remove asks you to upload" in child  # the upload is the safe route
+
+
+def _every_path(runtime: Runtime) -> Iterator[dict[str, str | list[str]]]:
+    """Country × age group × situation × who is asking (the answers that decide routing)."""
+    from bot.flow.coverage import core_paths
+
+    for core in core_paths(runtime.flow, runtime.directory):
+        for what in ("shared", "threatened", "taken", "fear"):
+            yield {**core, "what": what, "has_file": "yes", "where": ["social", "search"],
+                   "real": "real", "relationship": "partner",
+                   "wants": ["removal", "stop", "police", "legal", "talk"]}  # fmt: skip
+
+
+def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_survivor(
+    runtime: Runtime,
+) -> None:
+    from bot.flow.coverage import excluded
+    from bot.flow.model import Results
+    from bot.flow.replies import Text
+    from bot.flow.screens import Env
+    from bot.flow.state import State
+
+    node = next(n for n in runtime.flow.nodes.values() if isinstance(n, Results))
+    screens = runtime.engine.screens
+    titles = {s.title for s in node.sections if s.title}
+    paths = 0
+    for answers in _every_path(runtime):
+        paths += 1
+        state = State(answers=dict(answers))
+        images, users = screens.audiences(state)
+        country = answers["country"]
+        cid = country if isinstance(country, str) and country != "other" else None
+        replies = [screens.results(node, state, Env())]
+        replies += [
+            screens.fold(node, f.id, state, Env()) for f in screens.folds(node, state, Env())
+        ]
+        lead = [b for b in replies[0].body if b.key == "card"]
+        assert lead, answers  # every path has a first step with a service
+        for reply in replies:
+            body: list[Text] = list(reply.body)
+            for i, block in enumerate(body):
+                if block.key in titles:
+                    after = body[i + 1 :]
+                    nxt = next((b for b in after if b.key in titles), None)
+                    chunk = after[: after.index(nxt)] if nxt else after
+                    assert chunk, (answers, block.key)
+                if block.key == "card":
+                    name = str(dict(block.params)["name"])
+                    rid = next(
+                        r for r, res in runtime.directory.resources.items()
+                        if res.display_name(["en"]) == name
+                    )  # fmt: skip
+                    why = excluded(
+                        runtime.directory.resources[rid],
+                        runtime.directory.origin[rid], images, users, cid,
+                    )  # fmt: skip
+                    assert why is None, (answers, rid, why)
+    assert paths > 300
+
+
+def test_uk_adults_get_the_uk_helpline_for_legal_help_not_its_page_for_other_countries(
+    runtime: Runtime,
+) -> None:
+    uk = _topic(runtime, {"country": "gb", "age": "adult", "wants": ["legal"]}, "legal")
+    assert uk[0] == "gb-rph" and "rph-outside-uk" not in uk
+    us = _topic(runtime, {"country": "us", "age": "adult", "wants": ["legal"]}, "legal")
+    assert us[0] == "us-ccri"
+
+
+def test_services_for_the_young_reach_no_adult_and_no_parent(runtime: Runtime) -> None:
+    for who, age in (("self", "adult"), ("parent", "under18"), ("friend", "adult")):
+        got = to_results(runtime, who=who, age=age, country="gb", wants=["talk"]).resource_ids()
+        assert "gb-the-mix" not in got and "gb-childline" not in got, (who, got)
+        platforms = to_results(runtime, who=who, age="under18", country="gb").resource_ids()
+        assert "gb-report-harmful-content" not in platforms  # it hands cases to adults' RPH

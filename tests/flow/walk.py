@@ -22,6 +22,7 @@ class Walk:
     replies: list[Reply] = field(default_factory=list)  # of the last step
     effects: list[Effect] = field(default_factory=list)
     shown: list[Rendered] = field(default_factory=list)  # everything, rendered
+    results: list[Reply] = field(default_factory=list)  # the results and every topic opened
 
     def start(self) -> Walk:
         return self.send(Start(self.lang))
@@ -89,6 +90,58 @@ class Walk:
         ]
         return "\n\n".join(m for r in rendered for m in r.messages)
 
+    def open_all(self) -> list[str]:
+        """Open every folded topic under the results, in the order offered; the ids opened."""
+        opened: list[str] = []
+        folds = self.folds()
+        self.results = list(self.replies)
+        while folds:
+            self.pick(folds[0])
+            opened.append(folds[0])
+            self.results.extend(self.replies)
+            folds = self.folds()
+        self.replies = list(self.results)
+        return opened
+
+    def folds(self) -> list[str]:
+        """The topic buttons now offered under the results."""
+        assert self.state is not None
+        node = self.rt.flow.nodes.get(self.state.node or "")
+        from bot.flow.model import Results
+
+        fold_ids = {
+            f.id for n in self.rt.flow.nodes.values() if isinstance(n, Results) for f in n.folds
+        }
+        prompt = self.prompt
+        return [b.id for b in prompt.buttons if b.id in fold_ids] if prompt and node else []
+
+    def lead_ids(self) -> list[str]:
+        """The services under "Start here" on the first results screen."""
+        out: list[str] = []
+        started = False
+        for reply in self.replies:
+            if reply.kind != "results":
+                continue
+            for block in reply.body:
+                if block.key == "results.start.title":
+                    started = True
+                elif started and block.key == "card":
+                    out.append(self._id_of(block))
+                elif started and block.key == "results.more":
+                    return out
+            break
+        return out
+
+    def _id_of(self, block: object) -> str:
+        from bot.flow.replies import Text
+
+        assert isinstance(block, Text)
+        names = {
+            r.display_name([self.lang or "en", "en"]): rid
+            for rid, r in self.rt.directory.resources.items()
+        }
+        return names[str(dict(block.params)["name"])]
+
     def resource_ids(self) -> list[str]:
         """Resources named on the last results screen, in order."""
         names = {
@@ -105,7 +158,8 @@ class Walk:
 
 
 DEFAULTS: dict[str, str | list[str]] = {
-    "safe": "ok", "danger": "no", "selfharm": "no", "who": "self", "age": "adult",
+    "safe": "ok", "danger": "no", "selfharm": "no", "who": "self", "child_safe": "ok",
+    "age": "adult",
     "age_now": "adult", "what": "shared", "real": "real", "has_file": "yes",
     "where": ["social"], "country": "us", "bc": "no", "relationship": "skip",
     "wants": ["removal"],
@@ -124,9 +178,16 @@ def walk_to(w: Walk, node: str, **answers: str | list[str]) -> Walk:
 
 
 def to_results(
-    rt: Runtime, lang: str = "en", env: Env | None = None, **answers: str | list[str]
+    rt: Runtime,
+    lang: str = "en",
+    env: Env | None = None,
+    *,
+    unfold: bool = True,
+    **answers: str | list[str],
 ) -> Walk:
-    """Walk the triage answering from `answers` (node id -> option), defaults elsewhere."""
+    """Walk the triage answering from `answers` (node id -> option), defaults elsewhere.
+    With `unfold`, every topic under the results is opened too, and the walk's replies are
+    the results and every topic (what a survivor reads after pressing each button)."""
     defaults: dict[str, str | list[str]] = {**DEFAULTS, **answers}
     w = Walk(rt, lang, env or Env()).start()
     for _ in range(40):
@@ -138,4 +199,6 @@ def to_results(
             w.pick(*value, "_done")
         else:
             w.pick(value)
+    if unfold and any(r.kind == "results" for r in w.replies):
+        w.open_all()
     return w
