@@ -98,6 +98,9 @@ class Purge(StoreCore):
             audit_rows += batch
             if batch < PURGE_BATCH:
                 break
+        # Erasure reaching the disk: rewrite the key store if any key was shredded or
+        # re-wrapped since the last round, by this process or another (keystore.py).
+        await self._keys.compact()
         report = PurgeReport(
             conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows
         )
