@@ -69,6 +69,7 @@ MEMBER_TTL = 5.0  # seconds a getChatMember answer is trusted
 RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
+SHARE_CONSENT = "share-v1"  # version of handoff.consent; keeping is recorded apart (keep-v1)
 DRAIN_SECONDS = 5.0  # how long stop() lets queued relays finish before dropping them
 Job = Callable[[], Awaitable[None]]
 
@@ -217,6 +218,9 @@ class StaffDesk:
             await self._unavailable(chat_id, state)
             return
         code = case.code
+        # Its own record, apart from the consent to keep (on the case): they agreed to share
+        # just now (handoff_consent is asked before every handoff, kept case or not).
+        await self.store.audit(f"consent.{SHARE_CONSENT}", None, code)
         try:
             if not case.with_staff or case.thread_id is None:
                 thread = await self.sender.create_topic(
