@@ -8,9 +8,9 @@ batch committed on its own: an interrupted rotation resumes where it stopped.
 Erasure must reach the disk. SQLite zeroes freed pages (secure_delete) and the key store keeps
 no WAL. PostgreSQL keeps a deleted row's bytes in the table's pages until the table is
 rewritten, so whoever deletes or re-wraps keys marks the store for compaction (COMPACT_DUE, in
-the same transaction) and `compact` (run by every purge round) rewrites the key tables with
-VACUUM FULL, which leaves the dead rows' old file empty, then asks for a CHECKPOINT so the WAL
-that still holds them can be recycled (see README, "Erasure that reaches the disk").
+the same transaction) and `compact` (run by every purge round) gives the key table a fresh
+file holding only live keys, the old file emptied, then asks for a CHECKPOINT so the WAL that
+still holds the dead rows can be recycled (see README, "Erasure that reaches the disk").
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from bot.store.errors import DecryptionError, StoreConfigError
 from bot.store.tables import DataKey, KeyStoreMeta
 
 BATCH = 500
-COMPACT_DUE = "compact_due"  # keystore_meta row: keys were deleted or re-wrapped since the last
-KEY_TABLES = ("data_key", "keystore_meta")  # compaction; the tables `compact` rewrites
+COMPACT_DUE = "compact_due"  # keystore_meta row: keys deleted or re-wrapped since last compaction
 
 LOCK_TIMEOUT = "2s"  # compaction gives up (and retries next round) rather than wait longer
 
@@ -198,12 +197,15 @@ class KeyStore:
         return RotateReport(done, newest, {v: n for v, n in in_use.items() if v != newest})
 
     async def compact(self) -> bool:
-        """Rewrite the key tables if keys were deleted or re-wrapped since the last time.
+        """Give the data key table a fresh file if keys were deleted or re-wrapped since.
 
-        PostgreSQL only (SQLite's secure_delete already zeroes freed pages). VACUUM FULL takes
-        the tables' exclusive lock for as long as it copies the live keys (milliseconds for
-        tens of thousands); the CHECKPOINT after it needs the pg_checkpoint role (README).
-        Returns whether it rewrote the tables.
+        PostgreSQL only (SQLite's secure_delete already zeroes freed pages). In one
+        transaction, under the table's exclusive lock: copy the live keys aside, TRUNCATE
+        (a new, empty file; the old one, dead rows and all, is emptied at commit), copy them
+        back. Unlike VACUUM FULL, this never carries over a dead row that some long-running
+        transaction elsewhere could still see. The lock is held for milliseconds (tens of
+        thousands of keys); the CHECKPOINT after it needs the pg_checkpoint role (README).
+        Returns whether it rewrote the table.
         """
         if self._engine.dialect.name != "postgresql":
             return False
@@ -215,16 +217,21 @@ class KeyStore:
                 if not due.rowcount:
                     return False
             try:
+                async with self._engine.begin() as conn:
+                    # Never queue the bot's key reads behind a long wait for the lock.
+                    await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                    await conn.execute(text("LOCK TABLE data_key IN ACCESS EXCLUSIVE MODE"))
+                    await conn.execute(
+                        text(
+                            "CREATE TEMPORARY TABLE live_key ON COMMIT DROP AS "
+                            "SELECT * FROM data_key"
+                        )
+                    )
+                    await conn.execute(text("TRUNCATE data_key"))
+                    await conn.execute(text("INSERT INTO data_key SELECT * FROM live_key"))
                 async with self._engine.connect() as conn:
                     auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    # Never queue the bot's key reads behind a long wait for the lock.
-                    await auto.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
-                    try:
-                        for table in KEY_TABLES:
-                            await auto.execute(text(f"VACUUM (FULL) {table}"))
-                        await self._checkpoint(auto)
-                    finally:
-                        await auto.execute(text("RESET lock_timeout"))
+                    await self._checkpoint(auto)
             except BaseException:
                 async with self._engine.begin() as conn:  # try again next round
                     await _mark_compact_due(conn)
