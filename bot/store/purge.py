@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from bot.store import audit
@@ -100,7 +101,10 @@ class Purge(StoreCore):
                 break
         # Erasure reaching the disk: rewrite the key store if any key was shredded or
         # re-wrapped since the last round, by this process or another (keystore.py).
-        await self._keys.compact()
+        try:
+            await self._keys.compact()
+        except (StoreUnavailable, DBAPIError) as exc:  # e.g. the lock was busy: next round
+            log.warning("key store compaction postponed (%s)", type(exc).__name__)
         report = PurgeReport(
             conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows
         )

@@ -7,9 +7,11 @@ purge round compacts the key store after any shredding (see README, "Erasure").
 
 from __future__ import annotations
 
+import asyncpg  # type: ignore[import-untyped]
+
 from bot.store import Store
 
-from .conftest import Backend
+from .conftest import MASTER_V1, MASTER_V2, Backend, pg_dsn
 
 CHAT = 6120934587
 OTHER = 6120934588
@@ -81,8 +83,6 @@ async def test_erased_keys_leave_no_copy_in_the_key_store_files(backend: Backend
 
 
 async def test_rotation_leaves_no_copy_under_the_old_master_key(backend: Backend) -> None:
-    from .conftest import MASTER_V1, MASTER_V2
-
     store = await backend.open()
     try:
         await _kept(store, CHAT, "what happened to me")
@@ -97,5 +97,31 @@ async def test_rotation_leaves_no_copy_under_the_old_master_key(backend: Backend
         disk = await _key_store_on_disk(backend)
         assert [k for k, w in old.items() if w in disk] == []
         assert await store.load_case(CHAT) is not None
+    finally:
+        await store.close()
+
+
+async def test_a_busy_key_table_postpones_compaction_to_the_next_round(backend: Backend) -> None:
+    store = await backend.open()
+    try:
+        await _kept(store, CHAT, "what happened to me")
+        mine = await _wrapped(backend)
+        await store.erase(CHAT, "exit")
+        if not backend.sqlite:  # someone holds the key table: compaction must not wait long
+            reader = await asyncpg.connect(pg_dsn(backend.pg_dbs[1]))
+            try:
+                tx = reader.transaction()
+                await tx.start()
+                await reader.fetch("SELECT count(*) FROM data_key")
+                report = await store.purge()  # gives up after the lock timeout, no error
+                assert report.conversations == 0
+                await tx.rollback()
+            finally:
+                await reader.close()
+            disk = await _key_store_on_disk(backend)
+            assert all(w in disk for w in mine.values())  # not yet
+        await store.purge()  # the next round
+        disk = await _key_store_on_disk(backend)
+        assert [k for k, w in mine.items() if w in disk] == []
     finally:
         await store.close()
