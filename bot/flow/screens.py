@@ -74,6 +74,23 @@ class Env:
     client_lang: str | None = None  # the app's language, for a conversation that starts now
 
 
+# The answers the share consent covers, by the consent's own words (handoff.consent: "your
+# language, country, situation, what you'd like, and any safety concerns"). Change the two
+# together: tests/staff/test_card_consent.py holds them to each other in every locale.
+SHARED_ON_CARD: dict[str, str] = {
+    "country": "country",
+    "who": "situation",
+    "what": "situation",
+    "real": "situation",
+    "where": "situation",
+    "wants": "wants",
+    "danger": "safety",
+    "selfharm": "safety",
+    "age": "safety",
+    "age_now": "safety",
+}
+
+
 class Screens:
     """Builds replies from data; shared by the engine and the staff desk."""
 
@@ -92,8 +109,13 @@ class Screens:
         )
 
     def case_summary(self, state: State) -> CaseSummary:
-        """The card staff see: every chosen answer, and typed text only where the survivor
-        wrote it for the team (an input leading to the handoff), never other free text."""
+        """The card staff see: exactly what the share consent (handoff.consent) lists, and
+        typed text only where the survivor wrote it for the team (an input leading to the
+        handoff), never other free text.
+
+        The consent names language (the card's header), country, situation, what they'd like
+        and safety concerns; SHARED_ON_CARD says which answers are which, and any other
+        answer (who is responsible, whether they still have the file, ...) stays off."""
         for_team = {
             nid
             for nid, n in self.flow.nodes.items()
@@ -104,6 +126,8 @@ class Screens:
             node = self.flow.nodes[nid]
             if isinstance(node, Input) and (nid not in for_team or isinstance(answer, Text)):
                 continue  # free text not meant for the team, or a skipped message
+            if isinstance(node, Ask) and nid not in SHARED_ON_CARD:
+                continue  # not among what the survivor agreed to share
             items.append((label, answer))
         flags: list[str] = []
         images, users = self.audiences(state)

@@ -20,7 +20,10 @@ relays still queued when the process dies are lost (`stop()` gives them a moment
 
 Staff commands in the staff chat: /cases, /note <text> and /close (in a case topic),
 /name [display name], /help. Only members of the staff chat act as staff (getChatMember,
-cached briefly); anyone else gets nothing done, and that is logged without ids.
+trusted for MEMBER_TTL seconds; a chat_member update saying someone left or was removed ends
+their rights at once); anyone else gets nothing done, and that is logged without ids.
+Everything the bot posts in the staff chat is protect_content: no forwarding, no saving, so
+no copy outlives the topic's deletion.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -61,10 +65,11 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 BUTTON = re.compile(r"^staff:(claim|close):([A-Z0-9]{4}-[A-Z0-9]{4})$")
 NAME_MAX = 32  # characters of a staff display name
-MEMBER_TTL = 60.0  # seconds a getChatMember answer is trusted
+MEMBER_TTL = 5.0  # seconds a getChatMember answer is trusted
 RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
+SHARE_CONSENT = "share-v1"  # version of handoff.consent; keeping is recorded apart (keep-v1)
 DRAIN_SECONDS = 5.0  # how long stop() lets queued relays finish before dropping them
 Job = Callable[[], Awaitable[None]]
 
@@ -189,7 +194,9 @@ class StaffDesk:
         message = update.message
         thread = _thread(message)
         try:
-            if update.callback_query is not None:
+            if update.chat_member is not None:
+                self._on_member_change(update.chat_member)
+            elif update.callback_query is not None:
                 await self._on_button(update.callback_query)
             elif message is not None:
                 await self._on_message(message, thread)
@@ -211,6 +218,9 @@ class StaffDesk:
             await self._unavailable(chat_id, state)
             return
         code = case.code
+        # Its own record, apart from the consent to keep (on the case): they agreed to share
+        # just now (handoff_consent is asked before every handoff, kept case or not).
+        await self.store.audit(f"consent.{SHARE_CONSENT}", None, code)
         try:
             if not case.with_staff or case.thread_id is None:
                 thread = await self.sender.create_topic(
@@ -789,7 +799,7 @@ class StaffDesk:
         topic = thread if thread and thread != 1 else None
         for i, text in enumerate(rendered.messages):
             markup = keyboard if i == last else None
-            await self.sender.send(self.chat_id, text, markup, thread_id=topic)
+            await self.sender.send(self.chat_id, text, markup, protect=True, thread_id=topic)
 
     async def _say(self, thread: int | None, what: str | Text) -> None:
         text = Text.of(what) if isinstance(what, str) else what
@@ -825,6 +835,16 @@ class StaffDesk:
             self._members = {k: v for k, v in self._members.items() if v[1] > now}
         self._members[user_id] = (status, now + MEMBER_TTL)
         return status
+
+    def _on_member_change(self, change: ChatMemberUpdated) -> None:
+        """Telegram reports a staff chat member's new status: trust it over the cache."""
+        member = change.new_chat_member
+        status = str(member.status)
+        if status == "restricted" and getattr(member, "is_member", False):
+            status = "member"
+        self._members[member.user.id] = (status, time.monotonic() + MEMBER_TTL)
+        if status not in STAFF_STATUSES:
+            log.info("staff: a member left the staff chat; their staff rights ended")
 
     async def _is_staff(self, user_id: int) -> bool:
         return await self._member(user_id) in STAFF_STATUSES

@@ -4,17 +4,27 @@ Kept apart from the main database so that a backup of the main database holds ci
 only, and deleting a data key here (crypto-shredding) makes every copy of its data
 unreadable. Rotation re-wraps data keys under the newest master key, batch by batch, each
 batch committed on its own: an interrupted rotation resumes where it stopped.
+
+Erasure must reach the disk. SQLite zeroes freed pages (secure_delete) and the key store keeps
+no WAL. PostgreSQL keeps a deleted row's bytes in the table's pages until the table is
+rewritten, so whoever deletes or re-wraps keys marks the store for compaction (COMPACT_DUE, in
+the same transaction) and `compact` (run by every purge round) gives the key table a fresh
+file holding only live keys, the old file emptied, then asks for a CHECKPOINT so the WAL that
+still holds the dead rows can be recycled (see README, "Erasure that reaches the disk").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, func, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 
 from bot.store.crypto import MasterKeys, new_data_key
@@ -23,6 +33,11 @@ from bot.store.errors import DecryptionError, StoreConfigError
 from bot.store.tables import DataKey, KeyStoreMeta
 
 BATCH = 500
+COMPACT_DUE = "compact_due"  # keystore_meta row: keys deleted or re-wrapped since last compaction
+
+LOCK_TIMEOUT = "2s"  # compaction gives up (and retries next round) rather than wait longer
+
+log = logging.getLogger("bot.store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +48,13 @@ class RotateReport:
 
 
 class KeyStore:
-    __slots__ = ("_clock", "_engine", "_master")
+    __slots__ = ("_checkpoint_refused", "_clock", "_engine", "_master")
 
     def __init__(self, engine: AsyncEngine, master: MasterKeys, clock: Callable[[], dt.datetime]):
         self._engine = engine
         self._master = master
         self._clock = clock
+        self._checkpoint_refused = False
 
     def __repr__(self) -> str:
         return f"KeyStore({self._master!r})"
@@ -143,6 +159,8 @@ class KeyStore:
                     chunk = list(key_ids[start : start + BATCH])
                     result = await conn.execute(delete(DataKey).where(col(DataKey.id).in_(chunk)))
                     total += result.rowcount or 0
+                if total:
+                    await _mark_compact_due(conn)
         return total
 
     async def rotate(self, batch: int = BATCH, max_batches: int | None = None) -> RotateReport:
@@ -169,9 +187,73 @@ class KeyStore:
                             .where(col(DataKey.id) == key_id, col(DataKey.kek_version) == version)
                             .values(kek_version=new_version, wrapped=rewrapped)
                         )
+                    if rows:
+                        await _mark_compact_due(conn)
             done += len(rows)
             batches += 1
             if len(rows) < batch:
                 break
         in_use = await self.versions_in_use()
         return RotateReport(done, newest, {v: n for v, n in in_use.items() if v != newest})
+
+    async def compact(self) -> bool:
+        """Give the data key table a fresh file if keys were deleted or re-wrapped since.
+
+        PostgreSQL only (SQLite's secure_delete already zeroes freed pages). In one
+        transaction, under the table's exclusive lock: copy the live keys aside, TRUNCATE
+        (a new, empty file; the old one, dead rows and all, is emptied at commit), copy them
+        back. Unlike VACUUM FULL, this never carries over a dead row that some long-running
+        transaction elsewhere could still see. The lock is held for milliseconds (tens of
+        thousands of keys); the CHECKPOINT after it needs the pg_checkpoint role (README).
+        Returns whether it rewrote the table.
+        """
+        if self._engine.dialect.name != "postgresql":
+            return False
+        with unavailable():
+            async with self._engine.begin() as conn:
+                due = await conn.execute(
+                    delete(KeyStoreMeta).where(col(KeyStoreMeta.name) == COMPACT_DUE)
+                )
+                if not due.rowcount:
+                    return False
+            try:
+                async with self._engine.begin() as conn:
+                    # Never queue the bot's key reads behind a long wait for the lock.
+                    await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                    await conn.execute(text("LOCK TABLE data_key IN ACCESS EXCLUSIVE MODE"))
+                    await conn.execute(
+                        text(
+                            "CREATE TEMPORARY TABLE live_key ON COMMIT DROP AS "
+                            "SELECT * FROM data_key"
+                        )
+                    )
+                    await conn.execute(text("TRUNCATE data_key"))
+                    await conn.execute(text("INSERT INTO data_key SELECT * FROM live_key"))
+                async with self._engine.connect() as conn:
+                    auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    await self._checkpoint(auto)
+            except BaseException:
+                async with self._engine.begin() as conn:  # try again next round
+                    await _mark_compact_due(conn)
+                raise
+        return True
+
+    async def _checkpoint(self, conn: AsyncConnection) -> None:
+        if self._checkpoint_refused:
+            return
+        try:
+            await conn.execute(text("CHECKPOINT"))
+        except DBAPIError:
+            self._checkpoint_refused = True
+            log.warning(
+                "key store: CHECKPOINT refused (grant the pg_checkpoint role to the bot's "
+                "database user); erased keys stay in the WAL until the server's next checkpoint"
+            )
+
+
+async def _mark_compact_due(conn: AsyncConnection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    await conn.execute(
+        pg_insert(KeyStoreMeta).values(name=COMPACT_DUE, value="1").on_conflict_do_nothing()
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from bot.store import audit
@@ -98,6 +99,12 @@ class Purge(StoreCore):
             audit_rows += batch
             if batch < PURGE_BATCH:
                 break
+        # Erasure reaching the disk: rewrite the key store if any key was shredded or
+        # re-wrapped since the last round, by this process or another (keystore.py).
+        try:
+            await self._keys.compact()
+        except (StoreUnavailable, DBAPIError) as exc:  # e.g. the lock was busy: next round
+            log.warning("key store compaction postponed (%s)", type(exc).__name__)
         report = PurgeReport(
             conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows
         )

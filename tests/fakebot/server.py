@@ -1044,6 +1044,33 @@ class FakeBotApi:
             },
         )
 
+    async def member_leaves(
+        self, group: FakeChat | int, user: FakeUser, *, removed_by: FakeUser | None = None
+    ) -> None:
+        """A member leaves a group (or an admin ``removed_by`` removes them).
+
+        As on Telegram, a ``chat_member`` update follows only where the bot is an
+        administrator, and only to a bot that listed "chat_member" in allowed_updates.
+        """
+        group = self._chat(group)
+        old = group.members.get(user.id) or FakeMember(user, "member")
+        old_api = old.to_api(group.type)
+        new = FakeMember(user, "kicked" if removed_by is not None else "left")
+        group.members[user.id] = new
+        me = group.members.get(self.bot.id)
+        if me is None or not me.is_admin:
+            return
+        self._enqueue_update(
+            "chat_member",
+            {
+                "chat": group.to_api(),
+                "from": (removed_by or user).to_api(),
+                "date": self.clock.unix(),
+                "old_chat_member": old_api,
+                "new_chat_member": new.to_api(group.type),
+            },
+        )
+
     async def user_blocks_bot(self, user: FakeUser) -> None:
         """The user blocks the bot: my_chat_member (member -> kicked) and 403 on later sends."""
         chat = self.private_chat(user)

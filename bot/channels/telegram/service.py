@@ -35,7 +35,8 @@ from bot.runtime import Runtime
 from bot.store import PurgeReport, Store
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# chat_member: Telegram says at once when someone leaves the staff chat (their rights end).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 

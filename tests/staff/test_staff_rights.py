@@ -1,0 +1,54 @@
+"""Staff rights end when someone leaves the staff chat: at once when Telegram says so, and
+within a few seconds when it does not (every action re-checks an older answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.channels.telegram.service import ALLOWED_UPDATES
+from bot.runtime import Runtime
+from bot.staff.desk import MEMBER_TTL
+from tests.fakebot import FakeBotApi
+from tests.staff.helpers import Staff, ask_for_a_person, press, staffed_bot
+
+
+async def test_a_member_removed_from_the_staff_chat_loses_staff_rights_at_once(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    assert "chat_member" in ALLOWED_UPDATES
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        max_ = api.add_user("Max")
+        await ask_for_a_person(bot, max_)
+        thread = staff.topic().message_thread_id
+        card = staff.card(thread)
+        await press(bot, staff.mei, card, "claim")  # Mei is staff: claimed
+        case = await bot.service.store.case_of_chat(max_.id)
+        assert case is not None and case.status == "claimed"
+
+        await api.member_leaves(staff.chat, staff.mei, removed_by=staff.boss)
+        await bot.settle()
+        # Seconds later, well inside any cache: the removal already counts.
+        toast = await press(bot, staff.mei, staff.card(thread), "close")
+        assert toast == runtime.catalogs.text("en", "staff.not_staff")
+        case = await bot.service.store.case_of_chat(max_.id)
+        assert case is not None and case.status == "claimed"
+
+
+async def test_a_removal_telegram_did_not_report_counts_within_seconds(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    assert MEMBER_TTL <= 5
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        max_ = api.add_user("Max")
+        await ask_for_a_person(bot, max_)
+        thread = staff.topic().message_thread_id
+        await press(bot, staff.mei, staff.card(thread), "claim")
+        case = await bot.service.store.case_of_chat(max_.id)
+        assert case is not None and case.status == "claimed"
+        api.add_member(staff.chat, staff.mei, status="left")  # no update reaches the bot
+        await asyncio.sleep(MEMBER_TTL + 0.2)
+        toast = await press(bot, staff.mei, staff.card(thread), "close")
+        assert toast == runtime.catalogs.text("en", "staff.not_staff")
+        case = await bot.service.store.case_of_chat(max_.id)
+        assert case is not None and case.status == "claimed"

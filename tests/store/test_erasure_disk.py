@@ -1,0 +1,127 @@
+"""Erasure reaches the disk: after /delete and the bot's own maintenance, nobody holding the
+key store's files (or superuser access to them) finds a wrapped data key of the erased chat.
+
+On PostgreSQL a deleted row stays in the table's pages until the table is rewritten; the
+purge round compacts the key store after any shredding (see README, "Erasure").
+"""
+
+from __future__ import annotations
+
+import asyncpg  # type: ignore[import-untyped]
+
+from bot.store import Store
+
+from .conftest import MASTER_V1, MASTER_V2, Backend, pg_dsn
+
+CHAT = 6120934587
+OTHER = 6120934588
+
+
+async def _kept(store: Store, chat: int, text: str) -> None:
+    async with store.conversation(chat) as conv:
+        conv.save({"node": "q2", "answers": {"q1": text}})
+    await store.track_messages(chat, [11, 12], store._clock())
+    await store.keep_case(chat, {"q1": text}, "en", "keep-v1")
+
+
+async def _wrapped(backend: Backend) -> dict[str, bytes]:
+    rows = await backend.sql("SELECT id, wrapped FROM data_key", keys=True)
+    return {str(kid): bytes(w) for kid, w in rows}
+
+
+async def _key_store_on_disk(backend: Backend) -> bytes:
+    """Every byte of the key store's files, as a superuser (or the disk's holder) reads them."""
+    if backend.sqlite:
+        return b"".join(f.read_bytes() for f in sorted((backend.tmp / "db").glob("keys.db*")))
+    await backend.sql("CREATE EXTENSION IF NOT EXISTS pageinspect", keys=True)
+    out = b""
+    for table in ("data_key", "keystore_meta"):
+        blocks = (await backend.sql(f"SELECT pg_relation_size('{table}') / 8192", keys=True))[0][0]
+        for block in range(int(blocks)):
+            out += bytes(
+                (await backend.sql(f"SELECT get_raw_page('{table}', {block})", keys=True))[0][0]
+            )
+        # The whole file too, free space included (a superuser can read it without pageinspect).
+        path = (await backend.sql(f"SELECT pg_relation_filepath('{table}')", keys=True))[0][0]
+        raw = await backend.sql("SELECT pg_read_binary_file(:p, 0, 67108864, true)", keys=True,
+                                p=path)  # fmt: skip
+        out += bytes(raw[0][0] or b"")
+    return out
+
+
+async def test_erased_keys_leave_no_copy_in_the_key_store_files(backend: Backend) -> None:
+    store = await backend.open()
+    try:
+        await _kept(store, OTHER, "someone else's story")
+        before = await _wrapped(backend)
+        await _kept(store, CHAT, "what happened to me")
+        mine = {k: w for k, w in (await _wrapped(backend)).items() if k not in before}
+        assert len(mine) == 3  # working state, tracked messages, case
+        disk = await _key_store_on_disk(backend)
+        assert all(w in disk for w in mine.values())  # the probe sees keys that are there
+        old_file = None
+        if not backend.sqlite:
+            old_file = (await backend.sql("SELECT pg_relation_filepath('data_key')", keys=True))[
+                0
+            ][0]
+
+        await store.erase(CHAT, "exit")
+        await store.purge()  # the maintenance the bot runs on its own schedule
+
+        disk = await _key_store_on_disk(backend)
+        assert [k for k, w in mine.items() if w in disk] == []
+        # The other survivor's keys are still there and still unwrap.
+        assert all(w in disk for w in before.values())
+        assert await store.load_case(OTHER) is not None
+        if old_file is not None:  # the file that held the dead rows is emptied, not kept
+            raw = await backend.sql("SELECT pg_read_binary_file(:p, 0, 67108864, true)",
+                                    keys=True, p=old_file)  # fmt: skip
+            left = bytes(raw[0][0] or b"")
+            assert [k for k, w in mine.items() if w in left] == []
+    finally:
+        await store.close()
+
+
+async def test_rotation_leaves_no_copy_under_the_old_master_key(backend: Backend) -> None:
+    store = await backend.open()
+    try:
+        await _kept(store, CHAT, "what happened to me")
+        old = await _wrapped(backend)
+    finally:
+        await store.close()
+    store = await backend.open(master_key=f"{MASTER_V1},{MASTER_V2}")
+    try:
+        report = await store.rotate_keys()
+        assert report.rewrapped == 3
+        await store.purge()
+        disk = await _key_store_on_disk(backend)
+        assert [k for k, w in old.items() if w in disk] == []
+        assert await store.load_case(CHAT) is not None
+    finally:
+        await store.close()
+
+
+async def test_a_busy_key_table_postpones_compaction_to_the_next_round(backend: Backend) -> None:
+    store = await backend.open()
+    try:
+        await _kept(store, CHAT, "what happened to me")
+        mine = await _wrapped(backend)
+        await store.erase(CHAT, "exit")
+        if not backend.sqlite:  # someone holds the key table: compaction must not wait long
+            reader = await asyncpg.connect(pg_dsn(backend.pg_dbs[1]))
+            try:
+                tx = reader.transaction()
+                await tx.start()
+                await reader.fetch("SELECT count(*) FROM data_key")
+                report = await store.purge()  # gives up after the lock timeout, no error
+                assert report.conversations == 0
+                await tx.rollback()
+            finally:
+                await reader.close()
+            disk = await _key_store_on_disk(backend)
+            assert all(w in disk for w in mine.values())  # not yet
+        await store.purge()  # the next round
+        disk = await _key_store_on_disk(backend)
+        assert [k for k, w in mine.items() if w in disk] == []
+    finally:
+        await store.close()
