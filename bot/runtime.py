@@ -80,9 +80,12 @@ def offered(catalogs: Catalogs) -> Catalogs:
 def crisis_matcher(catalogs: Catalogs) -> CrisisMatcher:
     """Crisis phrases of every locale at once: a survivor may type in any language."""
     phrases: dict[str, list[str]] = {}
-    for kind, key in keys.CRISIS_WORDS.items():
-        for code in catalogs.codes:
-            text = catalogs.by_code[code].lookup(key, None)
-            if text:
-                phrases.setdefault(kind, []).extend(CrisisMatcher.parse_list(text))
-    return CrisisMatcher(phrases)
+    exclusions: list[str] = []
+    for code in catalogs.codes:
+        catalog = catalogs.by_code[code]
+        for kind, key in keys.CRISIS_WORDS.items():
+            phrases.setdefault(kind, []).extend(
+                CrisisMatcher.parse_list(catalog.lookup(key, None) or "")
+            )
+        exclusions.extend(CrisisMatcher.parse_list(catalog.lookup(keys.CRISIS_NOT, None) or ""))
+    return CrisisMatcher(phrases, exclusions)

@@ -1,65 +1,513 @@
 """Crisis words typed at any point: matched in every supported language at once.
 
-The word lists are catalog entries (translators own them, like button labels), one phrase per
-line. A survivor may write in a language other than the one the bot is speaking.
+The word lists are catalog entries (translators own them, like button labels). A survivor may
+write in a language other than the one the bot speaks, so every locale's lists are matched at
+once. Three tiers, by priority: "danger" and "selfharm" are strong signals (the crisis screen),
+"possible" an ambiguous one (a short "are you safe?" check-in). Phrases of `crisis.words.not`
+are not a crisis: they are removed from the text before matching ("not in danger", "dying to
+know", "dead battery"); they are matched without typo tolerance, so that a slip of the keyboard
+never hides a crisis.
+
+Phrase syntax (one phrase per line):
+
+- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese with or without
+  tones), ``đ``/``d``, Arabic letter variants and short vowels, curly apostrophes, and letters
+  repeated three times or more (``pleeease`` = ``please``). Marks of other scripts (Thai,
+  Devanagari, Hangul) are kept. Apostrophes inside a word are dropped (``don't`` = ``dont``),
+  and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
+  letters tolerate one typo with the same first letter (insertion, deletion, substitution or
+  swap: ``suicde``, ``myslef``); shorter words never do.
+- Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
+  matar, matarme, mato).
+- ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
+  may also be several words: ``(can't|can not) go on``; ``(a|b)?`` and ``word?`` may be left
+  out.
+- Up to 2 other words may stand between consecutive words of a phrase (``want to die`` matches
+  "want to just die"); ``...`` between two words allows up to 6.
+- Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
+  matches inside the text; a space in the phrase allows up to 3 characters there (``不想 活``
+  matches 不想活 and 不太想活了); ``...`` allows up to 10. Between two Chinese characters of a
+  phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
+  matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
+- Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
+  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
+  for endings but changes nothing (write the part of the word that does not change: 깨어 for
+  깨어나/깨어났).
+- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
+  می / نمی before a verb.
+
+`python -m bot.flow.bench_crisis --misses` measures the lists and names the phrase behind each
+false alarm.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
-CrisisKind = str  # "danger" | "selfharm"
+CrisisKind = str  # "danger" | "selfharm" | "possible"
 
-_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+PRIORITY = ("danger", "selfharm", "possible")
+WORD_GAP = 2  # other words allowed between two words of a phrase
+LONG_GAP = 6  # ... with `...`
+GLUED = -1  # two parts written without a space between them: (累|氣)死
+CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
+LONG_CHAR_GAP = 10
+TYPO_MIN = 6  # shortest word that tolerates a typo
+MAX_CHARS = 4096
 
-
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
-_FOLD = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "’": "'", "‘": "'", "\u0640": None}
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_IS_HANGUL = re.compile(f"[{_HANGUL}]")
+_IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
+_IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_FILLERS = "了太很要真就還还也都再去會会快"
+_IS_ARABIC = re.compile(r"[\u0600-\u06ff]")
+# Word characters, with the combining marks of scripts whose words would otherwise break apart.
+_TOKEN = re.compile(
+    r"[\w\u0591-\u05c7\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u200c\u200d']+"
 )
-_MARKS = re.compile(r"[\u064b-\u065f\u0670]")  # Arabic short-vowel marks
+
+_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
+        "đ": "d",
+        "\u0640": None,
+    }
+)
+_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0300-\u036f]")  # Arabic short vowels, Latin accents
+_RUNS = re.compile(r"(\w)\1{2,}")
+_ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
+_PERSIAN_VERB = ("نمي", "مي")  # نمی, می after folding
 
 
 def normalize(text: str) -> str:
-    """Case, width, apostrophes and Arabic letter variants folded; spaces collapsed."""
+    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    return " ".join(_MARKS.sub("", text).split())
+    text = unicodedata.normalize("NFD", text)
+    text = unicodedata.normalize("NFC", _MARKS.sub("", text))
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- phrases
+
+
+@dataclass(frozen=True, slots=True)
+class _Alt:
+    word: str
+    prefix: bool  # word*
+
+
+_Slot = tuple[_Alt, ...]
+
+
+def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
+    """A normalized phrase as word slots, each with the gap allowed before it; alternatives of
+    several words make several phrases."""
+    text = phrase.replace("...", " ... ")
+    parts = [(m.group(), m.start() > 0 and not text[m.start() - 1].isspace())
+             for m in re.finditer(r"\([^()]*\)[*?]*|[^\s()]+", text)]  # fmt: skip
+    choices: list[list[list[str]]] = []  # per part: alternatives, each a list of words
+    glued: list[bool] = []  # written right after the previous part, without a space
+    for part, stuck in parts:
+        glued.append(stuck)
+        if part.startswith("(") and ")" in part:
+            tail = part[part.rindex(")") + 1 :]
+            inner = part[1 : part.rindex(")")]
+            alts = [a.split() for a in inner.split("|") if a.split()]
+            if "*" in tail:
+                alts = [[*a[:-1], a[-1] + "*"] for a in alts]
+            if "?" in tail and alts:
+                alts.append([])  # (a|b)? : the slot may be left out
+            if alts:
+                choices.append(alts)
+            else:
+                glued.pop()
+        elif part.endswith("?") and len(part) > 1:
+            choices.append([[part[:-1]], []])  # word? : the word may be left out
+        else:
+            choices.append([[part]])
+    # Single-word alternatives stay one slot; several-word ones expand into separate phrases.
+    grouped: list[list[list[list[str]]]] = []
+    for alts in choices:
+        singles = [a for a in alts if len(a) == 1]
+        multis = [a for a in alts if len(a) != 1]
+        options: list[list[list[str]]] = []
+        if singles:
+            options.append([[a[0] for a in singles]])
+        options.extend([[w] for w in a] for a in multis)
+        grouped.append(options)
+    for combo in itertools.product(*grouped):
+        slots: list[tuple[_Slot, int]] = []
+        gap = WORD_GAP
+        for seq, stuck in zip(combo, glued, strict=True):
+            if seq and stuck and gap == WORD_GAP:
+                gap = GLUED
+            for words in seq:
+                if words == ["..."]:
+                    gap = LONG_GAP
+                    continue
+                slot = tuple(_Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*"))
+                if slot:
+                    slots.append((slot, gap if slots else 0))
+                    gap = WORD_GAP
+        if slots:
+            yield slots
+
+
+def _plain(word: str) -> str:
+    return word.replace("'", "")
+
+
+def _literal(word: str) -> str:
+    """A word of a phrase in a regex; Chinese words allow one filler character between their
+    characters (不想 matches 不太想, 打我 matches 打了我)."""
+    out = re.escape(word[0]) if word else ""
+    for a, b in itertools.pairwise(word):
+        if _IS_HAN.match(a) and _IS_HAN.match(b):
+            out += f"[{_HAN_FILLERS}]?"
+        out += re.escape(b)
+    return out
+
+
+def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]]:
+    """The phrase as regex branches, one per alternative of its first word, each split into
+    its first character and the rest (so that branches can be grouped by first character)."""
+    out = []
+    for (before, _), (alts, gap) in itertools.pairwise(slots):
+        if gap == GLUED:
+            ends = {_plain(a.word)[-1:] for a in before}
+            starts = {_plain(a.word)[:1] for a in alts}
+            if any(_IS_HAN.match(c) for c in ends) and any(_IS_HAN.match(c) for c in starts):
+                out.append(f"[{_HAN_FILLERS}]?")
+        elif hangul:
+            n = LONG_GAP if gap == LONG_GAP else WORD_GAP
+            out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
+        else:
+            n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
+            out.append(f".{{0,{n}}}?")
+        words = sorted({_literal(_plain(a.word)) for a in alts}, key=len, reverse=True)
+        out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")
+    rest = "".join(out)
+    firsts = {_plain(a.word) for a in slots[0][0]} - {""}
+    return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
+
+
+def _compile(branches: Iterable[tuple[str, str]]) -> re.Pattern[str]:
+    """One alternation whose branches each start with a literal character: the regex engine
+    then skips quickly to the places where a phrase can start."""
+    by_first: dict[str, set[str]] = {}
+    for first, rest in branches:
+        by_first.setdefault(first, set()).add(rest)
+    parts = []
+    for first, rests in sorted(by_first.items()):
+        ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
+        parts.append(re.escape(first) + (f"(?:{'|'.join(ordered)})" if ordered != [""] else ""))
+    return re.compile("|".join(parts))
+
+
+# ---------------------------------------------------------------- words
+
+
+def _within_one(a: str, b: str) -> bool:
+    """Damerau (adjacent swap) distance of at most 1."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+class _Words:
+    """Which vocabulary entries (exact words, stems*) a text word stands for."""
+
+    __slots__ = ("exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems", "typos")
+
+    def __init__(self, typos: bool) -> None:
+        self.typos = typos
+        self.exact: dict[str, int] = {}
+        self.stems: dict[str, int] = {}
+        self.stem_lengths: list[int] = []
+        self.fuzzy: dict[str, set[str]] = {}  # deletion neighbourhood -> words of 6+ letters
+        self.fuzzy_stems: dict[str, list[str]] = {}  # first letter -> stems of 6+ letters
+
+    def id_of(self, alt: _Alt) -> int:
+        table = self.stems if alt.prefix else self.exact
+        word = _plain(alt.word)
+        if word not in table:
+            table[word] = len(self.exact) + len(self.stems)
+        return table[word]
+
+    def freeze(self) -> None:
+        self.stem_lengths = sorted({len(s) for s in self.stems})
+        if not self.typos:
+            return
+        for word in self.exact:
+            if len(word) >= TYPO_MIN and not _IS_UNSPACED.search(word):
+                for d in _deletes(word):
+                    self.fuzzy.setdefault(d, set()).add(word)
+        for stem in self.stems:  # few: compared directly with the start of a word
+            if len(stem) >= TYPO_MIN and not _IS_UNSPACED.search(stem):
+                self.fuzzy_stems.setdefault(stem[0], []).append(stem)
+
+    def ids(self, forms: Iterable[str]) -> frozenset[int]:
+        return frozenset(i for form in forms for i in self._lookup(form))
+
+    def _lookup(self, form: str) -> Iterator[int]:
+        if form in self.exact:
+            yield self.exact[form]
+        for n in self.stem_lengths:
+            if n > len(form):
+                break
+            if form[:n] in self.stems:
+                yield self.stems[form[:n]]
+        if not self.typos or len(form) < TYPO_MIN or _IS_UNSPACED.search(form):
+            return
+        for d in _deletes(form):
+            for word in self.fuzzy.get(d, ()):
+                if word[0] == form[0] and _within_one(word, form):
+                    yield self.exact[word]
+        for stem in self.fuzzy_stems.get(form[0], ()):
+            n = len(stem)
+            if any(_within_one(stem, form[:k]) for k in (n - 1, n, n + 1) if k <= len(form)):
+                yield self.stems[stem]
+
+
+def _forms(token: str) -> set[str]:
+    """The spellings a text word may stand for: as typed, apostrophes dropped, without an
+    elided French article, with repeated letters squeezed, without Arabic/Persian prefixes."""
+    forms = {token.replace("'", "")}
+    head, sep, tail = token.partition("'")
+    if sep and len(head) <= 3 and tail:
+        forms.add(tail.replace("'", ""))
+    for f in list(forms):
+        runs = _RUNS.findall(f)
+        if runs:  # each run of a letter may stand for one or two ("pleeease", "kiiilll")
+            pieces = _RUNS.split(f)[::2]
+            for counts in itertools.islice(itertools.product((1, 2), repeat=len(runs)), 16):
+                forms.add(
+                    pieces[0]
+                    + "".join(c * n + p for c, n, p in zip(runs, counts, pieces[1:], strict=True))
+                )
+    if _IS_ARABIC.search(token):
+        for f in list(forms):
+            f = f.replace("\u200c", "")
+            forms.add(f)
+            for p in _PERSIAN_VERB:
+                if f.startswith(p) and len(f) > len(p) + 1:
+                    forms.add(f[len(p) :])
+            rest = f
+            for _ in range(2):
+                if rest[:1] in _ARABIC_PREFIXES and len(rest) > 2:
+                    rest = rest[1:]
+                    forms.add(rest)
+    forms.discard("")
+    return forms
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    kind: str
+    slots: tuple[tuple[frozenset[int], int], ...]  # word ids, gap allowed before
+    source: str  # as the translator wrote it
+
+
+def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
+          slot: int, at: int) -> int | None:  # fmt: skip
+    """End index of the phrase's slots from `slot` on, the previous one matched at `at`."""
+    if slot == len(slots):
+        return at
+    ids, gap = slots[slot]
+    for j in range(at + 1, min(at + 2 + gap, len(found))):
+        if not ids.isdisjoint(found[j]):
+            end = _span(slots, found, slot + 1, j)
+            if end is not None:
+                return end
+    return None
+
+
+def _rank(kind: str) -> int:
+    return PRIORITY.index(kind) if kind in PRIORITY else len(PRIORITY)
+
+
+class _Engine:
+    """Every phrase of some kinds: words for spaced scripts, regexes for the others."""
+
+    __slots__ = ("_by_anchor", "_regexes", "_sources")
+
+    def __init__(self, phrases: Iterable[tuple[str, str]], words: _Words) -> None:
+        # A word phrase is looked at only when its rarest-looking word (longest) is in the text.
+        self._by_anchor: dict[int, list[_Phrase]] = {}
+        branches: dict[str, list[tuple[str, str]]] = {}
+        self._sources: list[tuple[str, str, list[tuple[str, str]]]] = []  # regex phrases
+        for kind, raw in phrases:
+            phrase = normalize(raw)
+            if not phrase:
+                continue
+            for slots in _parse(phrase):
+                text = " ".join(a.word for alts, _ in slots for a in alts)
+                if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
+                    mine = _regex(slots, bool(_IS_HANGUL.search(text)))
+                    branches.setdefault(kind, []).extend(mine)
+                    self._sources.append((kind, raw.strip(), mine))
+                    continue
+                ids = tuple(
+                    (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
+                    for alts, gap in slots
+                )
+                p = _Phrase(kind, ids, raw.strip())
+                anchor = max(slots, key=lambda s: min(len(a.word) - a.prefix for a in s[0]))
+                for wid in {words.id_of(a) for a in anchor[0]}:
+                    self._by_anchor.setdefault(wid, []).append(p)
+        self._regexes = [(kind, _compile(branches[kind])) for kind in (*PRIORITY, "not")
+                         if kind in branches]  # fmt: skip
+        self._regexes += [
+            (k, _compile(b)) for k, b in branches.items() if k not in (*PRIORITY, "not")
+        ]
+
+    def explain(self, text: str, found: list[frozenset[int]]) -> list[tuple[str, str]]:
+        """Every phrase found, as written (slow: for people tuning the lists)."""
+        out = [(k, raw) for k, raw, b in self._sources if _compile(b).search(text)]
+        phrases = {id(p): p for ps in self._by_anchor.values() for p in ps}.values()
+        for p in phrases:
+            starts = [i for i, ids in enumerate(found) if not p.slots[0][0].isdisjoint(ids)]
+            if any(_span(p.slots, found, 1, i) is not None for i in starts):
+                out.append((p.kind, p.source))
+        return sorted(set(out), key=lambda kp: (_rank(kp[0]), kp[1]))
+
+    def regex_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
+        for kind, pattern in self._regexes:
+            for m in pattern.finditer(text):
+                yield kind, m
+
+    def word_matches(
+        self, found: list[frozenset[int]], every: bool
+    ) -> Iterator[tuple[str, int, int]]:
+        """(kind, first, last word) of phrases in the text: everywhere, or once per phrase."""
+        where: dict[int, list[int]] = {}
+        for i, ids in enumerate(found):
+            for wid in ids:
+                where.setdefault(wid, []).append(i)
+        present = set(where)
+        seen: set[int] = set()
+        for wid in where:
+            for p in self._by_anchor.get(wid, ()):
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                if any(ids.isdisjoint(present) for ids, _ in p.slots):
+                    continue
+                starts = sorted({i for w in p.slots[0][0] & present for i in where[w]})
+                for i in starts:
+                    end = _span(p.slots, found, 1, i)
+                    if end is not None:
+                        yield p.kind, i, end
+                        if not every:
+                            break
 
 
 class CrisisMatcher:
-    """Finds the first crisis kind whose phrases occur in a text (danger before self-harm)."""
+    """The most urgent crisis kind whose phrases occur in a text: danger, selfharm, possible."""
 
-    __slots__ = ("_patterns",)
+    __slots__ = ("_cache", "_engine", "_not", "_not_words", "_words")
 
-    def __init__(self, phrases: Mapping[CrisisKind, Iterable[str]]) -> None:
-        self._patterns: list[tuple[CrisisKind, re.Pattern[str]]] = []
-        for kind in sorted(phrases, key=lambda k: (k != "danger", k)):
-            alts = []
-            for phrase in {normalize(p) for p in phrases[kind] if p.strip()}:
-                body = re.escape(phrase).replace(r"\ ", r"\s+")
-                # Scripts written without spaces match inside words; others on word edges.
-                # Arabic joins و ف ب ل to the next word ("وانا في خطر").
-                if _NO_SPACES.search(phrase):
-                    alts.append(body)
-                elif _ARABIC.search(phrase):
-                    alts.append(rf"(?<!\w)(?:[وفبل])?{body}(?!\w)")
-                else:
-                    alts.append(rf"(?<!\w){body}(?!\w)")
-            if alts:
-                alts.sort(key=len, reverse=True)
-                self._patterns.append((kind, re.compile("|".join(alts))))
+    def __init__(
+        self, phrases: Mapping[CrisisKind, Iterable[str]], exclusions: Iterable[str] = ()
+    ) -> None:
+        self._words = _Words(typos=True)
+        self._engine = _Engine(
+            ((kind, p) for kind in phrases for p in phrases[kind] if p.strip()), self._words
+        )
+        # Not-a-crisis phrases are matched without typos: they must never hide a crisis by chance.
+        self._not_words = _Words(typos=False)
+        self._not = _Engine((("not", p) for p in exclusions if p.strip()), self._not_words)
+        self._words.freeze()
+        self._not_words.freeze()
+        self._cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}  # word -> ids
+
+    def _ids(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        """Vocabulary of the lists, and of the not-a-crisis list, a text word stands for."""
+        found = self._cache.get(token)
+        if found is None:
+            forms = _forms(token)
+            found = (self._words.ids(forms), self._not_words.ids(forms))
+            if len(self._cache) > 50_000:  # bounded memory
+                self._cache.clear()
+            self._cache[token] = found
+        return found
 
     def match(self, text: str) -> CrisisKind | None:
-        clean = normalize(text[:4096])
-        for kind, pattern in self._patterns:
-            if pattern.search(clean):
+        clean, unspaced, found = self._prepare(text)
+        kinds: set[str] = set()
+        if unspaced:
+            for kind, _ in self._engine.regex_matches(clean):
+                if kind == "danger":
+                    return kind
+                kinds.add(kind)
+        for kind, _, _ in self._engine.word_matches(found, every=False):
+            if kind == "danger":
                 return kind
-        return None
+            kinds.add(kind)
+        return min(kinds, key=_rank) if kinds else None
+
+    def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
+        """Which phrases a text contains, most urgent first: for people tuning the lists."""
+        clean, _, found = self._prepare(text)
+        return self._engine.explain(clean, found)
+
+    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]]]:
+        """The folded text and its words, without the not-a-crisis phrases."""
+        clean = normalize(text[:MAX_CHARS])
+        unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
+        if unspaced:
+            spans = [m.span() for _, m in self._not.regex_matches(clean)]
+            for start, end in reversed(spans):
+                clean = f"{clean[:start]} {clean[end:]}"
+        tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(clean)) if t]
+        both = [self._ids(t) for t in tokens]
+        found = [ids for ids, _ in both]
+        excluded = [ids for _, ids in both]
+        cut = {i for _, a, b in self._not.word_matches(excluded, True) for i in range(a, b + 1)}
+        if cut:
+            found = [ids for i, ids in enumerate(found) if i not in cut]
+        return clean, unspaced, found
+
+    def forget(self) -> None:
+        """Drop the words remembered from earlier messages (for measurements)."""
+        self._cache.clear()
 
     @staticmethod
     def parse_list(catalog_text: str) -> list[str]:
-        return [
-            line.strip() for line in catalog_text.replace("|", "\n").splitlines() if line.strip()
-        ]
+        """One phrase per line ("|" is syntax now: alternatives inside parentheses)."""
+        return [line.strip() for line in catalog_text.splitlines() if line.strip()]

@@ -75,7 +75,12 @@ CHECKIN_OK = "checkin.ok"
 CHECKIN_HANDOFF = "checkin.handoff"
 SAFETY_REMINDER = "safety.reminder"  # {country} {number}
 SAFETY_REMINDER_ANYWHERE = "safety.reminder_anywhere"
-CRISIS_WORDS = {"danger": "crisis.words.danger", "selfharm": "crisis.words.selfharm"}
+CRISIS_WORDS = {  # strong signals (crisis screen), then possible ones (a check-in question)
+    "danger": "crisis.words.danger",
+    "selfharm": "crisis.words.selfharm",
+    "possible": "crisis.words.possible",
+}
+CRISIS_NOT = "crisis.words.not"  # phrases that are not a crisis ("dying to know")
 CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"
 CARD_UNVERIFIED = "card.unverified"
