@@ -3,8 +3,9 @@
 Hashed features of the folded text (`normalize` from bot.flow.crisis): character 3-5-grams
 (across spaces, so short phrases count) and word unigrams and bigrams. (Character 1-4-grams, as
 first planned, separated crisis from ordinary messages less well at few false alarms in the
-cross-validation: 224 against 532 of 3413 crisis messages caught at the 1-in-60 budget.) A multinomial naive Bayes model over those features (present or not)
-with three classes, danger, selfharm and ordinary, in pure Python. Only the log-odds of each
+cross-validation: 224 against 532 of 3413 crisis messages caught at the 1-in-60 budget.)
+A multinomial naive Bayes model over those features (present or not) with three classes,
+danger, selfharm and ordinary, in pure Python. Only the log-odds of each
 crisis class against "ordinary" are kept, per feature, in bot/flow/crisis_model.json; a feature
 the file does not list counts with a per-class default, so the file stays small.
 
@@ -34,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from bot.flow.crisis import MAX_CHARS, normalize
+from bot.flow.crisis import MAX_CHARS, CrisisKind, CrisisMatcher, normalize
 
 CLASSES = ("danger", "selfharm", "ordinary")
 CRISIS = ("danger", "selfharm")
@@ -129,6 +130,31 @@ class CrisisModel:
             bias=(float(data["bias"][0]), float(data["bias"][1])),
             threshold=float(data["threshold"]),
         )
+
+
+class ModelTier:
+    """Word lists (optional) first; else the model's positive, only ever as "possible"."""
+
+    def __init__(self, model: CrisisModel, lists: CrisisMatcher | None = None) -> None:
+        self.model = model
+        self.lists = lists
+
+    def match(self, text: str) -> CrisisKind | None:
+        kind = self.lists.match(text) if self.lists is not None else None
+        if kind is None and self.model.is_possible(text):
+            return "possible"
+        return kind
+
+    def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
+        found = self.lists.explain(text) if self.lists is not None else []
+        score = self.model.crisis_score(text)
+        if score >= self.model.threshold:
+            found.append(("possible", f"model score {score:.2f} >= {self.model.threshold}"))
+        return found
+
+    def forget(self) -> None:
+        if self.lists is not None:
+            self.lists.forget()
 
 
 @lru_cache(maxsize=1)
@@ -231,9 +257,10 @@ def choose_threshold(
     for ordinary in by_locale.values():
         allowed = math.floor(budget * len(ordinary))  # false alarms allowed in this language
         top = sorted(ordinary, reverse=True)
-        # just above the (allowed+1)-th highest ordinary score
-        threshold = max(threshold, top[allowed] + 1e-6 if allowed < len(top) else -math.inf)
-    return round(threshold, DIGITS)
+        if allowed < len(top):  # just above the (allowed+1)-th highest ordinary score
+            above = math.floor(top[allowed] * 10**DIGITS + 1) / 10**DIGITS
+            threshold = max(threshold, above)
+    return threshold
 
 
 def train(examples: Sequence[Example] | None = None) -> CrisisModel:
@@ -284,8 +311,10 @@ def cv_report(examples: Sequence[Example]) -> list[str]:
                 row = table.setdefault(loc, {c: [0, 0] for c in CLASSES})
                 row[label][0] += hit[how]
                 row[label][1] += 1
-            total = {c: [sum(r[c][0] for r in table.values()), sum(r[c][1] for r in table.values())]
-                     for c in CLASSES}
+            total = {
+                c: [sum(r[c][0] for r in table.values()), sum(r[c][1] for r in table.values())]
+                for c in CLASSES
+            }
             lines.extend(_row(loc, row) for loc, row in sorted(table.items()))
             lines.append(_row("total", total))
     return lines
