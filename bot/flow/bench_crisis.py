@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     locales = args.locales or Settings().locales_dir
     built = time.perf_counter()
-    matcher = crisis_matcher(Catalogs.load(locales))
+    matcher = crisis_matcher(Catalogs.load(locales), model=False)  # (a): the lists alone
     built_ms = (time.perf_counter() - built) * 1000
     both = ModelTier(load(), matcher)
     if args.model:

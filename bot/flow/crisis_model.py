@@ -293,7 +293,7 @@ def cv_report(examples: Sequence[Example]) -> list[str]:
     from bot.i18n.catalog import Catalogs
     from bot.runtime import crisis_matcher
 
-    matcher = crisis_matcher(Catalogs.load(Settings().locales_dir))
+    matcher = crisis_matcher(Catalogs.load(Settings().locales_dir), model=False)
     scores = out_of_fold(examples)
     threshold = choose_threshold(examples, scores)
     lines = [f"threshold {threshold} ({FOLDS}-fold, false alarms <= {FALSE_ALARM_BUDGET:.3f})"]

@@ -8,7 +8,10 @@ import pytest
 
 from bot.flow import crisis_model
 from bot.flow.bench_crisis import FALSE_ALARMS_PER
+from bot.flow.crisis import CrisisMatcher
 from bot.flow.crisis_model import WEIGHTS, ModelTier, dump, load, train, training_examples
+from bot.runtime import Runtime, crisis_matcher
+from tests.flow.walk import to_results
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,33 @@ def test_the_threshold_keeps_out_of_fold_false_alarms_within_budget() -> None:
     # one language's highest ordinary score decides, when no false alarm is allowed
     assert crisis_model.choose_threshold(examples, [1.0, 3.0, 9.0, 2.0], budget=0.0) > 3.0
     assert math.isfinite(load().threshold)
+
+
+# ---------------------------------------------------------------- wired into the matcher
+
+
+def test_the_model_adds_only_a_check_in_where_no_phrase_matches() -> None:
+    matcher = CrisisMatcher({"danger": ["kill me"]}, possible=load().is_possible)
+    assert matcher.match("ich will mich umbringen") == "possible"
+    assert matcher.match("he will kill me") == "danger"  # the lists keep the strong tiers
+    assert matcher.match("how do i report a fake account") is None
+    assert ("possible", "(the on-device model)") in matcher.explain("ich will mich umbringen")
+    assert CrisisMatcher({"danger": ["kill me"]}).match("ich will mich umbringen") is None
+
+
+def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
+    runtime: Runtime,
+) -> None:
+    with_model = crisis_matcher(runtime.catalogs)
+    lists_only = crisis_matcher(runtime.catalogs, model=False)
+    # German and Indonesian have no word lists yet
+    for text in ("ich will nicht mehr leben", "saya ingin bunuh diri"):
+        assert lists_only.match(text) is None
+        assert with_model.match(text) == "possible"
+
+
+def test_a_message_only_the_model_flags_gets_the_check_in(runtime: Runtime) -> None:
+    w = to_results(runtime, country="tw").say("ich will mich umbringen")
+    reply = w.replies[0]
+    assert reply.kind == "crisis" and reply.body[0].key == "checkin.question"
+    assert [b.id for b in w.prompt.buttons] == ["_danger", "_selfharm", "_continue"]
