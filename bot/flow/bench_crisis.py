@@ -1,12 +1,17 @@
 """How well and how fast the crisis word lists catch crisis messages.
 
-Run `python -m bot.flow.bench_crisis [--dir FOLDER] [--misses]`.
+Run `python -m bot.flow.bench_crisis [--dir FOLDER] [--misses] [--model]`.
 
 Reads message sets (one YAML file per locale with lists `danger`, `selfharm`, `ordinary`) from
 tests/data/crisis/dev and, when present, tests/data/crisis/heldout (or only `--dir`). Prints per
 language: danger and self-harm messages caught (any tier) and how many got a strong tier, and
 ordinary messages that raised any alarm. Exits 1 when a target is missed: at least 90% of danger
 and of self-harm messages caught, at most 1 false alarm per 30 ordinary messages, per language.
+
+With `--model`, also (b) the on-device model alone (bot/flow/crisis_model.py, at its shipped
+threshold) and (c) lists OR model, the model only as a "possible" check-in; the exit status
+still follows the lists alone. The model learnt dev and dev2, so its numbers there are in-sample;
+the cross-validated ones come from `python -m bot.flow.crisis_model cv`.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from bot.config import ROOT, Settings
-from bot.flow.crisis import CrisisMatcher
+from bot.flow.crisis import CrisisKind
+from bot.flow.crisis_model import ModelTier, load
 from bot.i18n.catalog import Catalogs
 from bot.runtime import crisis_matcher
 
@@ -29,6 +36,12 @@ CAUGHT_TARGET = 0.9
 FALSE_ALARMS_PER = 30  # at most one false alarm per this many ordinary messages
 STRONG = ("danger", "selfharm")
 SETS = (ROOT / "tests" / "data" / "crisis" / "dev", ROOT / "tests" / "data" / "crisis" / "heldout")
+
+
+class Matcher(Protocol):
+    def match(self, text: str) -> CrisisKind | None: ...
+    def explain(self, text: str) -> list[tuple[CrisisKind, str]]: ...
+    def forget(self) -> None: ...
 
 
 @dataclass
@@ -75,7 +88,7 @@ def load_set(folder: Path) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def score(matcher: CrisisMatcher, messages: dict[str, list[str]]) -> Score:
+def score(matcher: Matcher, messages: dict[str, list[str]]) -> Score:
     s = Score()
     for text in messages["danger"]:
         kind = matcher.match(text)
@@ -129,7 +142,7 @@ def _spread(samples: list[float]) -> str:
     return f"median {statistics.median(samples) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms"
 
 
-def timing(matcher: CrisisMatcher, texts: list[str]) -> list[str]:
+def timing(matcher: Matcher, texts: list[str]) -> list[str]:
     """Time per call, the first time each word is met (the matcher remembers words) and after."""
     matcher.forget()
     first: list[float] = []
@@ -166,11 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, action="append", help="a message set folder")
     parser.add_argument("--locales", type=Path, default=None, help="catalog folder")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
+    parser.add_argument("--model", action="store_true", help="also the model, and lists OR model")
     args = parser.parse_args(argv)
     locales = args.locales or Settings().locales_dir
     built = time.perf_counter()
-    matcher = crisis_matcher(Catalogs.load(locales))
+    matcher = crisis_matcher(Catalogs.load(locales), model=False)  # (a): the lists alone
     built_ms = (time.perf_counter() - built) * 1000
+    both = ModelTier(load(), matcher)
+    if args.model:
+        print(f"model: threshold {load().threshold}; in-sample on dev and dev2 (it learnt them)")
     folders = args.dir or [f for f in SETS if f.is_dir()]
     ok = True
     texts: list[str] = []
@@ -184,10 +201,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.misses:
             for code, s in scores.items():
                 print("\n".join(f"  {code}: {m}" for m in s.misses))
+        if args.model:
+            for name, other in (("model alone", ModelTier(load())), ("lists OR model", both)):
+                extra = {code: score(other, messages) for code, messages in sets.items()}
+                print("\n".join(table(f"{folder}: {name}", extra)))
+                if args.misses:
+                    for code, s in extra.items():
+                        print("\n".join(f"  {code}: {m}" for m in s.misses))
         ok = ok and all(s.ok for s in scores.values())
         texts.extend(t for messages in sets.values() for ts in messages.values() for t in ts)
     print(f"matcher built from {locales} in {built_ms:.0f} ms")
     print("\n".join(timing(matcher, texts)))
+    if args.model:
+        print("lists OR model: " + "; ".join(timing(both, texts)))
     print("all targets met" if ok else "a target was missed")
     return 0 if ok else 1
 

@@ -36,6 +36,10 @@ Phrase syntax (one phrase per line):
 - Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
   می / نمی before a verb.
 
+A small on-device model (bot/flow/crisis_model.py) may be given as `possible`: when no phrase
+matches and the model flags the text, `match` says "possible" (the check-in), never a strong
+tier, so the translators' lists stay the authority.
+
 `python -m bot.flow.bench_crisis --misses` measures the lists and names the phrase behind each
 false alarm.
 """
@@ -45,7 +49,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 CrisisKind = str  # "danger" | "selfharm" | "possible"
@@ -440,11 +444,15 @@ class _Engine:
 class CrisisMatcher:
     """The most urgent crisis kind whose phrases occur in a text: danger, selfharm, possible."""
 
-    __slots__ = ("_cache", "_engine", "_not", "_not_words", "_words")
+    __slots__ = ("_cache", "_engine", "_not", "_not_words", "_possible", "_words")
 
     def __init__(
-        self, phrases: Mapping[CrisisKind, Iterable[str]], exclusions: Iterable[str] = ()
+        self,
+        phrases: Mapping[CrisisKind, Iterable[str]],
+        exclusions: Iterable[str] = (),
+        possible: Callable[[str], bool] | None = None,
     ) -> None:
+        self._possible = possible  # a model's verdict: at most the "possible" tier
         self._words = _Words(typos=True)
         self._engine = _Engine(
             ((kind, p) for kind in phrases for p in phrases[kind] if p.strip()), self._words
@@ -479,12 +487,19 @@ class CrisisMatcher:
             if kind == "danger":
                 return kind
             kinds.add(kind)
-        return min(kinds, key=_rank) if kinds else None
+        if kinds:
+            return min(kinds, key=_rank)
+        if self._possible is not None and self._possible(text[:MAX_CHARS]):
+            return "possible"
+        return None
 
     def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
         """Which phrases a text contains, most urgent first: for people tuning the lists."""
         clean, _, found = self._prepare(text)
-        return self._engine.explain(clean, found)
+        found_phrases = self._engine.explain(clean, found)
+        if not found_phrases and self._possible is not None and self._possible(text[:MAX_CHARS]):
+            found_phrases.append(("possible", "(the on-device model)"))
+        return found_phrases
 
     def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]]]:
         """The folded text and its words, without the not-a-crisis phrases."""

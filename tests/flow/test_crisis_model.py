@@ -1,0 +1,126 @@
+"""The on-device crisis model: rebuilt exactly from the dev sets, and useful at its threshold."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.flow import crisis_model
+from bot.flow.bench_crisis import FALSE_ALARMS_PER
+from bot.flow.crisis import CrisisMatcher
+from bot.flow.crisis_model import WEIGHTS, ModelTier, dump, load, train, training_examples
+from bot.runtime import Runtime, crisis_matcher
+from tests.flow.walk import to_results
+
+
+@pytest.fixture(scope="module")
+def trained() -> str:
+    return dump(train())
+
+
+def test_the_shipped_weights_are_what_train_builds_from_the_repo_data(trained: str) -> None:
+    assert WEIGHTS.read_text("utf-8") == trained
+
+
+def test_training_does_not_depend_on_the_order_of_the_messages(trained: str) -> None:
+    assert dump(train(list(reversed(training_examples())))) == trained
+
+
+def test_training_never_reads_the_held_out_set() -> None:
+    assert "heldout" not in crisis_model.TRAIN_SETS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to kill myself",
+        "quiero suicidarme",
+        "je veux mourir",
+        "죽고 싶어",
+        "أريد أن أقتل نفسي",
+        "ich will mich umbringen",
+    ],
+)
+def test_obvious_crisis_messages_are_flagged(text: str) -> None:
+    assert load().kind(text) == "selfharm"
+    assert ModelTier(load()).match(text) == "possible"  # never a strong tier on its own
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do i report a fake account",
+        "¿cómo denuncio una cuenta falsa?",
+        "comment supprimer une photo",
+        "como faço para denunciar",
+        "사진을 삭제하고 싶어요",
+        "我要怎麼檢舉",
+        "",
+        "!!!",
+    ],
+)
+def test_obvious_ordinary_messages_are_not(text: str) -> None:
+    assert load().kind(text) is None
+    assert ModelTier(load()).match(text) is None
+
+
+def test_the_dev_sets_hold_a_floor() -> None:
+    """In-sample on dev and dev2: few false alarms in every language, and a floor of catches."""
+    model = load()
+    caught = {"danger": 0, "selfharm": 0}
+    totals = {"danger": 0, "selfharm": 0}
+    ordinary: dict[str, list[bool]] = {}
+    for locale, label, text in training_examples():
+        hit = model.is_possible(text)
+        if label == "ordinary":
+            ordinary.setdefault(locale, []).append(hit)
+        else:
+            caught[label] += hit
+            totals[label] += 1
+    for locale, hits in ordinary.items():
+        assert sum(hits) * FALSE_ALARMS_PER <= len(hits), locale
+    assert caught["danger"] >= 0.4 * totals["danger"]
+    assert caught["selfharm"] >= 0.4 * totals["selfharm"]
+
+
+def test_the_threshold_keeps_out_of_fold_false_alarms_within_budget() -> None:
+    examples = [
+        ("xx", "ordinary", "a"),
+        ("xx", "ordinary", "b"),
+        ("xx", "danger", "c"),
+        ("yy", "ordinary", "d"),
+    ]
+    # one language's highest ordinary score decides, when no false alarm is allowed
+    assert crisis_model.choose_threshold(examples, [1.0, 3.0, 9.0, 2.0], budget=0.0) > 3.0
+    assert math.isfinite(load().threshold)
+
+
+# ---------------------------------------------------------------- wired into the matcher
+
+
+def test_the_model_adds_only_a_check_in_where_no_phrase_matches() -> None:
+    matcher = CrisisMatcher({"danger": ["kill me"]}, possible=load().is_possible)
+    assert matcher.match("ich will mich umbringen") == "possible"
+    assert matcher.match("he will kill me") == "danger"  # the lists keep the strong tiers
+    assert matcher.match("how do i report a fake account") is None
+    assert ("possible", "(the on-device model)") in matcher.explain("ich will mich umbringen")
+    assert CrisisMatcher({"danger": ["kill me"]}).match("ich will mich umbringen") is None
+
+
+def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
+    runtime: Runtime,
+) -> None:
+    with_model = crisis_matcher(runtime.catalogs)
+    lists_only = crisis_matcher(runtime.catalogs, model=False)
+    # German and Indonesian have no word lists yet
+    for text in ("ich will nicht mehr leben", "saya ingin bunuh diri"):
+        assert lists_only.match(text) is None
+        assert with_model.match(text) == "possible"
+
+
+def test_a_message_only_the_model_flags_gets_the_check_in(runtime: Runtime) -> None:
+    w = to_results(runtime, country="tw").say("ich will mich umbringen")
+    reply = w.replies[0]
+    assert reply.kind == "crisis" and reply.body[0].key == "checkin.question"
+    assert [b.id for b in w.prompt.buttons] == ["_danger", "_selfharm", "_continue"]
