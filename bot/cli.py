@@ -242,7 +242,10 @@ def locales_update() -> None:
     translations fuzzy in every locale."""
     settings = _settings()
     _, loaded = check_all(
-        flow_path(settings), settings.flows_dir / "resources", settings.locales_dir
+        flow_path(settings),
+        settings.flows_dir / "resources",
+        settings.locales_dir,
+        every_path=False,
     )
     if loaded is not None:
         toolkit.extract(

@@ -44,8 +44,11 @@ def flow_path(settings: Settings) -> Path:
 
 
 def load_runtime(settings: Settings) -> Runtime:
-    report, loaded = check_all(
-        flow_path(settings), settings.flows_dir / "resources", settings.locales_dir
+    report, loaded = check_all(  # the walk of every path is `helpline flows check`'s job
+        flow_path(settings),
+        settings.flows_dir / "resources",
+        settings.locales_dir,
+        every_path=False,
     )
     if loaded is None or not report.ok:
         raise DataError(report)
