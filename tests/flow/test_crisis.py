@@ -195,8 +195,8 @@ def test_a_new_locale_is_told_the_crisis_lists_are_missing(
     shutil.copytree(ROOT / "locales", tmp_path / "locales")
     monkeypatch.setenv("HELPLINE_FLOWS_DIR", str(tmp_path / "flows"))
     monkeypatch.setenv("HELPLINE_LOCALES_DIR", str(tmp_path / "locales"))
-    assert CliRunner().invoke(main, ["locales", "new", "tl"]).exit_code == 0
-    result = CliRunner().invoke(main, ["locales", "coverage", "--lang", "tl"])
+    assert CliRunner().invoke(main, ["locales", "new", "cy"]).exit_code == 0
+    result = CliRunner().invoke(main, ["locales", "coverage", "--lang", "cy"])
     for key in [*keys.CRISIS_WORDS.values(), keys.CRISIS_NOT]:
         assert key in result.output, key
 
