@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
-from bot.store.core import StoreCore, hour_floor, log, minute_ceil
+from bot.store.core import hour_floor, log, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
+from bot.store.outbox import Op, Outbox, Pending
 from bot.store.tables import ConversationRow, ProcessedUpdate
 
 # Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
@@ -34,14 +35,30 @@ MARKER_TTL = dt.timedelta(hours=26)
 class Conversation:
     """One chat's working state inside a locked transaction (see Store.conversation)."""
 
-    __slots__ = ("_forget", "_save", "duplicate", "reset", "state")
+    __slots__ = (
+        "_cancel",
+        "_chat_id",
+        "_forget",
+        "_outbox",
+        "_save",
+        "_track",
+        "duplicate",
+        "reset",
+        "state",
+    )
 
-    def __init__(self, state: dict[str, Any] | None, reset: bool, duplicate: bool) -> None:
+    def __init__(
+        self, state: dict[str, Any] | None, reset: bool, duplicate: bool, chat_id: int = 0
+    ) -> None:
         self.state = state
         self.reset = reset
         self.duplicate = duplicate
+        self._chat_id = chat_id
         self._save: bytes | None = None
         self._forget = False
+        self._outbox: list[Pending] = []
+        self._track: list[int] = []
+        self._cancel = False
 
     def __repr__(self) -> str:
         return (
@@ -61,8 +78,22 @@ class Conversation:
         self._save = None
         self._forget = True
 
+    def deliver(self, ops: list[Op], *, urgent: bool = False) -> None:
+        """Queue operations for this chat in the outbox, written with this transaction."""
+        if ops:
+            self._outbox.append(Pending(self._chat_id, list(ops), urgent))
 
-class Conversations(StoreCore):
+    def track(self, message_ids: list[int]) -> None:
+        """Track message ids for quick exit, with this transaction."""
+        self._track += message_ids
+
+    def cancel_outbox(self) -> None:
+        """Drop what is still queued for this chat (quick exit), with this transaction."""
+        self._cancel = True
+        self._outbox.clear()
+
+
+class Conversations(Outbox):
     def conversation(
         self, chat_id: int, update_id: int | None = None
     ) -> AbstractAsyncContextManager[Conversation]:
@@ -127,7 +158,7 @@ class Conversations(StoreCore):
                     log.warning(
                         "a conversation's stored state could not be decrypted; it restarts"
                     )
-            conv = Conversation(state, reset, duplicate)
+            conv = Conversation(state, reset, duplicate, chat_id)
             try:
                 yield conv
             except BaseException:
@@ -164,6 +195,15 @@ class Conversations(StoreCore):
                         )
                         shred.append(row.key_id)
                     shred = await self._queue(conn, shred, now, unshared=reset)
+                    if conv._cancel:
+                        shred += await self._queue(
+                            conn, await self._cancel_outbox(conn, subject), now
+                        )
+                    if conv._track:
+                        broken = await self._track(conn, subject, conv._track, now)
+                        shred += await self._queue(conn, broken, now, unshared=True)
+                    for pending in conv._outbox:
+                        await self._enqueue(conn, subject, pending)
                     if update_id is not None:
                         await conn.execute(
                             insert(ProcessedUpdate).values(

@@ -27,11 +27,10 @@ from bot.store.keystore import KeyStore, RotateReport
 from bot.store.purge import Purge
 from bot.store.staff import Staff
 from bot.store.tables import DataKey, KeyStoreMeta, StoreMeta
-from bot.store.tracked import Tracked
 from bot.store.urls import async_url, is_sqlite, same_database
 
 
-class Store(Conversations, Tracked, Cases, Handoffs, Entries, Staff, Purge):
+class Store(Conversations, Cases, Handoffs, Entries, Staff, Purge):
     """Encrypted, consent-based storage on SQLite or PostgreSQL (see the package docstring)."""
 
     @classmethod
