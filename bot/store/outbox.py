@@ -62,6 +62,11 @@ class Pending:
 
 
 class Outbox(Tracked):
+    @property
+    def single_process(self) -> bool:
+        """SQLite: one process serves the bot, so it is the only sender."""
+        return self._sqlite
+
     async def _enqueue(self, conn: AsyncConnection, subject: str, pending: Pending) -> None:
         """Write one outbox row in the caller's transaction."""
         if not pending.ops:

@@ -26,7 +26,7 @@ from bot.channels.render import Renderer
 from bot.channels.telegram import flood as costs
 from bot.channels.telegram.flood import FloodGuard
 from bot.channels.telegram.keyboard import decode, label_of
-from bot.channels.telegram.sender import Blocked, Sender
+from bot.channels.telegram.sender import Blocked, Sender, answered_text
 from bot.config import Settings
 from bot.flow import keys
 from bot.flow.engine import Engine, Outcome
@@ -47,6 +47,7 @@ from bot.flow.state import State
 from bot.i18n.catalog import Catalogs
 from bot.metrics import UPDATE_SECONDS, UPDATES
 from bot.store import Store, StoreUnavailable
+from bot.store.outbox import Op
 
 log = logging.getLogger(__name__)
 Detector = Callable[[str], str | None]
@@ -101,6 +102,7 @@ class Bridge:
     sender: Sender
     detector: Detector | None = None
     desk: Desk | None = None
+    wake: Callable[[], None] = field(default=lambda: None)  # the outbox has work: deliver it
     flood: FloodGuard = field(init=False)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
@@ -190,12 +192,16 @@ class Bridge:
 
     async def _held_back(self, update: Update, chat_id: int, notice: bool) -> None:
         """Not read: say so once per flood; the message id is tracked so /exit clears it."""
+        held = [update.message.message_id] if update.message is not None else []
+        async with self.store.conversation(chat_id) as conv:
+            conv.track(held)
+            if notice:
+                lang = State.from_dict(conv.state).lang if conv.state is not None else None
+                reply = Reply((Text.of(keys.SLOW_DOWN),))
+                conv.deliver(self.sender.ops(reply, lang or self.engine.default_lang))
+        self.wake()
         if update.callback_query is not None:
             await self.sender.answer_callback(update.callback_query.id)
-        held = [update.message.message_id] if update.message is not None else []
-        await self.store.track_messages(chat_id, held, self.clock())
-        if notice:
-            await self._notice(chat_id, None, keys.SLOW_DOWN)
 
     # ------------------------------------------------------------------ the step
 
@@ -207,61 +213,68 @@ class Bridge:
         if isinstance(event, Start):
             event = Start(client)
         env = await self._env(chat_id, client)
-        async with self.store.conversation(chat_id, update.update_id) as conv:
-            if conv.duplicate:
-                if query is not None:
-                    await self.sender.answer_callback(query.id)
-                return
-            state = State.from_dict(conv.state) if conv.state is not None else None
-            outcome = self.engine.step(state, event, env)
-            if any(isinstance(e, QuickExit | EraseData) for e in outcome.effects):
-                conv.forget()
-            else:
-                conv.save(outcome.state.to_dict())
-            reset = conv.reset
-        lang = outcome.state.lang or self.engine.default_lang
         incoming = [message.message_id] if message is not None else []
-
-        if any(isinstance(e, QuickExit) for e in outcome.effects):
-            if query is not None:
-                await self.sender.answer_callback(query.id)
+        outcome: Outcome | None = None
+        quick = False
+        async with self.store.conversation(chat_id, update.update_id) as conv:
+            if not conv.duplicate:
+                state = State.from_dict(conv.state) if conv.state is not None else None
+                outcome = self.engine.step(state, event, env)
+                quick = any(isinstance(e, QuickExit) for e in outcome.effects)
+                if quick or any(isinstance(e, EraseData) for e in outcome.effects):
+                    conv.forget()
+                else:
+                    conv.save(outcome.state.to_dict())
+                if quick:
+                    conv.cancel_outbox()  # nothing more goes to this chat
+                else:
+                    lang = outcome.state.lang or self.engine.default_lang
+                    replies = list(outcome.replies)
+                    if conv.reset:
+                        replies.insert(0, Reply((Text.of(keys.RESTARTED),)))
+                    ops: list[Op] = []
+                    if query is not None and isinstance(query.message, Message):
+                        ops, replies = self._answered(query.message, query.data, replies, lang)
+                    for reply in replies:
+                        ops += self.sender.ops(reply, lang)
+                    conv.deliver(ops, urgent=self._urgent(event))
+                    conv.track(incoming)  # with the step: /exit can clear it whatever follows
+        self.wake()
+        if query is not None:  # after the commit: the replies are safe whatever this does
+            await self.sender.answer_callback(query.id, self._callback_notice(outcome))
+        if outcome is None:  # a duplicate: it was applied before
+            return
+        if quick:
             await self._quick_exit(chat_id, incoming, outcome)
             return
-
-        replies = list(outcome.replies)
-        if reset:
-            replies.insert(0, Reply((Text.of(keys.RESTARTED),)))
-        if query is not None and query.message is not None and isinstance(query.message, Message):
-            replies = await self._answered(query.id, query.message, query.data, replies, lang)
-        sent: list[int] = []
-        try:
-            for reply in replies:
-                sent += await self.sender.reply(chat_id, reply, lang)
-        except Blocked:
-            if outcome.state.mode == "handoff" and self.desk is not None:
-                await self.desk.survivor_left(chat_id, "blocked")
-            raise
-        # Tracked before the effects: whatever they do (or fail to do), /exit can clear these.
-        await self.store.track_messages(chat_id, incoming + sent, self.clock())
         await self._effects(chat_id, outcome)
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):
                 await self._resume(chat_id, env)
 
-    async def _answered(
-        self, query_id: str, message: Message, data: str | None, replies: list[Reply], lang: str
-    ) -> list[Reply]:
-        """Answer the button press; show the answer in place of the buttons, or update them."""
+    def _callback_notice(self, outcome: Outcome | None) -> str | None:
+        """The short notice shown over a stale button (the question was already answered)."""
+        if outcome is None or not outcome.replies:
+            return None
+        if outcome.replies[0].body[:1] != (Text.of(keys.STALE),):
+            return None
+        return self.renderer.plain(
+            Text.of(keys.STALE), outcome.state.lang or self.engine.default_lang
+        )
+
+    def _answered(
+        self, message: Message, data: str | None, replies: list[Reply], lang: str
+    ) -> tuple[list[Op], list[Reply]]:
+        """Show the answer in place of the buttons, or update them (cosmetic operations)."""
         stale = bool(replies) and replies[0].body[:1] == (Text.of(keys.STALE),)
-        notice = self.renderer.plain(Text.of(keys.STALE), lang) if stale else None
-        await self.sender.answer_callback(query_id, notice)
         toggles = [r for r in replies if r.replaces_last]
         if toggles:
-            await self.sender.replace_keyboard(message, toggles[-1].token, toggles[-1], lang)
-            return [r for r in replies if not r.replaces_last]
-        if not stale:
-            await self.sender.show_answer(message, label_of(message.reply_markup, data))
-        return replies
+            op = self.sender.keyboard_op(message.message_id, toggles[-1], lang)
+            return [op], [r for r in replies if not r.replaces_last]
+        if stale:
+            return [], replies
+        text = answered_text(message, label_of(message.reply_markup, data))
+        return [{"k": "edit", "mid": message.message_id, "text": text, "kb": None}], replies
 
     async def _effects(self, chat_id: int, outcome: Outcome) -> None:
         state = outcome.state
@@ -306,11 +319,9 @@ class Bridge:
                 state, event, env if kept else Env(channel="telegram", storage=True)
             )
             conv.save(outcome.state.to_dict())
-        lang = outcome.state.lang or self.engine.default_lang
-        sent: list[int] = []
-        for reply in outcome.replies:
-            sent += await self.sender.reply(chat_id, reply, lang)
-        await self.store.track_messages(chat_id, sent, self.clock())
+            lang = outcome.state.lang or self.engine.default_lang
+            conv.deliver([op for reply in outcome.replies for op in self.sender.ops(reply, lang)])
+        self.wake()
 
     # ------------------------------------------------------------------ helpers
 
@@ -354,9 +365,9 @@ class Bridge:
             if conv.duplicate:
                 return
             lang = State.from_dict(conv.state).lang if conv.state is not None else None
-        reply = Reply((Text.of(key),))
-        sent = await self.sender.reply(chat_id, reply, lang or self.engine.default_lang)
-        await self.store.track_messages(chat_id, sent, self.clock())
+            reply = Reply((Text.of(key),))
+            conv.deliver(self.sender.ops(reply, lang or self.engine.default_lang))
+        self.wake()
 
     async def _leave(self, update: Update, chat: Chat) -> None:
         """Groups and channels are not served: say so briefly (where allowed) and leave."""

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.bridge import Bridge, Desk
-from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.sender import Courier, Sender
 from bot.config import Settings
 from bot.flow import keys
 from bot.metrics import PURGED
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Sends wait this long for Telegram before the outbox treats them as ambiguous (see Courier):
+# well above a healthy Bot API's answer, below the outbox lease.
+SEND_READ_TIMEOUT_S = 40.0
 
 
 class StartupError(Exception):
@@ -123,6 +126,8 @@ class TelegramService:
         desk: DeskFactory | None = None,
         rate_limiter: BaseRateLimiter[int] | None = None,
         retry_wait: float = 0.5,
+        send_timeout: float = SEND_READ_TIMEOUT_S,
+        courier_poll: float = 1.0,
         detector: Callable[[str], str | None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
@@ -157,6 +162,21 @@ class TelegramService:
             self.application.bot, runtime.renderer, settings.protect_content, wait=retry_wait
         )
         self.desk = desk(self.sender) if desk is not None else None
+        # The outbox's own sender: one try per call (the outbox retries, knowing what is
+        # ambiguous), and a read timeout long enough for a slow Telegram.
+        self.courier = Courier(
+            store,
+            Sender(
+                self.application.bot,
+                runtime.renderer,
+                settings.protect_content,
+                attempts=1,
+                read_timeout=send_timeout,
+            ),
+            poll=courier_poll,
+            backoff=retry_wait * 2,
+            on_blocked=self._blocked,
+        )
         self.bridge = Bridge(
             settings,
             runtime.engine,
@@ -166,6 +186,7 @@ class TelegramService:
             self.sender,
             detector=detector,
             desk=self.desk,
+            wake=self.courier.wake,
         )
         if clock is not None:
             self.bridge.clock = clock
@@ -176,6 +197,11 @@ class TelegramService:
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         await self.bridge.handle(update)
+
+    async def _blocked(self, chat_id: int) -> None:
+        log.info("a survivor has blocked the bot; stopped writing to them")
+        if self.desk is not None:
+            await self.desk.survivor_left(chat_id, "blocked")  # staff are told, once
 
     async def _on_error(self, _: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -200,10 +226,12 @@ class TelegramService:
         self._purge_task = asyncio.create_task(
             self.store.purge_forever(_count_purged), name="purge"
         )
+        await self.courier.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        await self.courier.stop()
         if self.desk is not None:
             await self.desk.stop()
         if self._purge_task is not None:

@@ -58,6 +58,7 @@ class Bot:
                 raise AssertionError(f"bot handled {handled() - self._seen} of {updates} updates")
             await asyncio.sleep(0.005)
         self._seen = handled()
+        await self.service.courier.drained(max(deadline - time.monotonic(), 1.0))
         if isinstance(self.service.desk, StaffDesk):  # relays to staff run in the background
             await asyncio.wait_for(self.service.desk.drained(), deadline - time.monotonic() + 1)
 
@@ -147,6 +148,7 @@ async def running_bot(
 
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
+        courier_poll=0.05,
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
         desk=desk if clock is not None else None, clock=clock,
     )  # fmt: skip
