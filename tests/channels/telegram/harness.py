@@ -130,6 +130,7 @@ async def running_bot(
     data_dir: Path,
     mode: str = "polling",
     detector: Callable[[str], str | None] | None = None,
+    send_timeout: float = 5.0,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
     port = free_port() if mode == "webhook" else None
@@ -148,7 +149,7 @@ async def running_bot(
 
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
-        courier_poll=0.05,
+        courier_poll=0.05, send_timeout=send_timeout,
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
         desk=desk if clock is not None else None, clock=clock,
     )  # fmt: skip

@@ -1,0 +1,96 @@
+"""Chaos against the fake Bot API: a reply the bot decided on arrives, and at most twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.channels.telegram.sender import Courier
+from bot.runtime import Runtime
+from tests.fakebot import FakeBotApi
+
+from .harness import running_bot
+
+HELLO = "Hello"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+def _hellos(api: FakeBotApi, chat: int) -> int:
+    return sum(HELLO in (m.text or "") for m in api.bot_messages(chat))
+
+
+async def test_a_sender_killed_mid_burst_loses_no_reply(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path) as bot:
+        users = [api.add_user(f"U{i}") for i in range(12)]
+        api.delay_next("sendMessage", 0.3, times=6)  # some sends are in flight at the kill
+        for user in users:
+            await api.user_sends(user, "/start")
+        deadline = time.monotonic() + 10
+        while len(api.calls_to("sendMessage")) < 3:  # mid-burst
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.005)
+        # The worker's sender dies: stopped at once, nothing handed back, leases held.
+        courier = bot.service.courier
+        assert courier._task is not None
+        courier._task.cancel()
+        for task in list(courier._inflight.values()):
+            task.cancel()
+        await asyncio.sleep(0.5)
+        assert sum(1 for u in users if _hellos(api, u.id)) < len(users)  # replies were pending
+        # Telegram redelivers nothing here: the updates were committed, their replies with them.
+        # A new process on the same store (SQLite: the only sender, so leases are void).
+        revived = Courier(bot.service.store, courier.sender, poll=0.05, backoff=0.02)
+        await revived.start()
+        try:
+            await revived.drained(20)
+        finally:
+            await revived.stop()
+        for user in users:
+            assert 1 <= _hellos(api, user.id) <= 2, user.first_name  # the written bound
+
+
+async def test_5xx_and_slow_sends_delay_one_chat_not_the_others(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path, send_timeout=0.4) as bot:
+        slow, failing, *others = [api.add_user(f"C{i}") for i in range(6)]
+        api.delay_next("sendMessage", 1.0, times=1, chat_id=slow.id)  # a 35 s answer, scaled
+        api.fail_next("sendMessage", 500, times=4, chat_id=failing.id)
+        for user in (slow, failing, *others):
+            await api.user_sends(user, "/start")
+        deadline = time.monotonic() + 10
+        while not all(_hellos(api, u.id) for u in others):
+            assert time.monotonic() < deadline, "other chats were held up"
+            await asyncio.sleep(0.01)
+        assert not _hellos(api, failing.id)  # still failing, still queued
+        await bot.settle(6, within=20)
+        for user in (failing, *others):
+            assert _hellos(api, user.id) == 1
+        # the slow send timed out, was tried once more, and the late first copy also arrived
+        assert 1 <= _hellos(api, slow.id) <= 2
+
+
+async def test_a_failing_answer_edit_or_callback_answer_never_costs_the_reply(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path) as bot:
+        kim = api.add_user("Kim")
+        await bot.send(kim, "/start")
+        options = bot.options(kim)
+        api.fail_next("answerCallbackQuery", 500, times=10)
+        api.fail_next("editMessageText", 500, times=10)
+        before = len(api.bot_messages(kim.id))
+        replies = await bot.press(kim, options[0])
+        assert replies, "the next question did not arrive"
+        assert len(api.bot_messages(kim.id)) > before
