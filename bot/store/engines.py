@@ -103,6 +103,24 @@ def unavailable() -> Iterator[None]:
     except (OperationalError, InterfaceError, PoolTimeout, OSError) as exc:
         raise StoreUnavailable("the database is unavailable right now") from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _connection_state(exc):
             raise StoreUnavailable("the database is unavailable right now") from exc
         raise
+
+
+# SQLSTATE classes meaning "no usable connection": 08 (connection exception), 57P (the server
+# is starting up, shutting down or was restarted: asyncpg's CannotConnectNowError and
+# AdminShutdownError), 53 (out of resources: too many connections, disk full).
+_UNAVAILABLE_STATES = ("08", "57P", "53")
+
+
+def _connection_state(exc: DBAPIError) -> bool:
+    seen: BaseException | None = exc.orig
+    for _ in range(4):  # SQLAlchemy wraps asyncpg's error in its adapter's, and so on
+        if seen is None:
+            return False
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

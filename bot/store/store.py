@@ -111,12 +111,19 @@ class Store(Conversations, Cases, Handoffs, Entries, Staff, Purge):
         await self._main.dispose()
         await self._keys_engine.dispose()
 
-    async def ping(self) -> bool:
-        """Both databases answer (for /readyz); never raises."""
+    async def ping(self, *, write: bool = False) -> bool:
+        """Both databases answer (for /readyz); with `write`, both take a write (a read-only
+        folder, a full disk or a read-only replica answers False). Never raises."""
         try:
-            for engine in (self._main, self._keys_engine):
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+            pairs = ((self._main, "store_meta"), (self._keys_engine, "keystore_meta"))
+            for engine, table in pairs:
+                async with engine.begin() as conn:
+                    if write:
+                        await conn.execute(
+                            text(f"UPDATE {table} SET value = value WHERE name = 'store_id'")
+                        )
+                    else:
+                        await conn.execute(text("SELECT 1"))
         except Exception:
             return False
         return True

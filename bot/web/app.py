@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramService
 from bot.metrics import WEBHOOK_REJECTED
+from bot.store import StoreUnavailable
 from bot.web.body import BadBody, parse_body
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             return web.Response(status=400)
         try:
             await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+        except StoreUnavailable:  # not applied: Telegram delivers it again (logged by the bridge)
+            return web.Response(status=503)
         except BadRequest as exc:  # Telegram refused a reply for good: a retry cannot help
             log.warning("an update's reply was refused by Telegram: %s", type(exc).__name__)
         return web.Response(status=200)
@@ -62,7 +65,7 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = service.started and await service.store.ping()
+        ready = service.started and await service.store.ping(write=True)
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
     async def metrics(request: web.Request) -> web.Response:

@@ -70,6 +70,7 @@ MEDIA_KINDS = (
     "paid_media",
 )
 SAFE_COMMANDS = frozenset({"exit", "delete", "help", "start"})  # never held back by the guard
+CHARGED_KEPT = 10_000  # update ids remembered so a redelivery is not counted twice
 SAFE_PROMPTS = ("delete", "help", "crisis:")  # their buttons are never held back either
 
 
@@ -106,6 +107,11 @@ class Bridge:
     flood: FloodGuard = field(init=False)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
+    _outage_since: float | None = field(default=None, init=False)
+    _notified: set[int] = field(default_factory=set, init=False)  # one notice per outage
+    _untracked: dict[int, list[int]] = field(default_factory=dict, init=False)
+    _charged: dict[int, None] = field(default_factory=dict, init=False)  # recent update ids
+
     def __post_init__(self) -> None:
         self.flood = FloodGuard(self.settings.flood_messages)
 
@@ -115,16 +121,49 @@ class Bridge:
         started = time.perf_counter()
         kind = _kind(update)
         try:
+            if self._untracked:
+                await self._track_notices()
             await self._handle(update)
             UPDATES.labels(kind=kind, outcome="ok").inc()
+            self._recovered()
         except Blocked:
             UPDATES.labels(kind=kind, outcome="blocked").inc()
             log.info("a survivor has blocked the bot; stopped writing to them")
         except StoreUnavailable:
             UPDATES.labels(kind=kind, outcome="store_unavailable").inc()
+            if self._outage_since is None:
+                self._outage_since = time.monotonic()
+                log.warning(
+                    "the store is unavailable: updates are refused so that Telegram delivers "
+                    "them again, and each survivor writing meanwhile gets one notice"
+                )
             await self._unavailable(update)
+            raise  # not applied: the webhook answers 503, polling does not confirm it
         finally:
             UPDATE_SECONDS.observe(time.perf_counter() - started)
+
+    def _charge(self, update_id: int) -> None:
+        """Remember that this update counted towards a flood (redeliveries do not count)."""
+        self._charged[update_id] = None
+        if len(self._charged) > CHARGED_KEPT:
+            del self._charged[next(iter(self._charged))]
+
+    def _recovered(self) -> None:
+        if self._outage_since is not None:
+            log.warning(
+                "the store is available again after %.0f s; refused updates are being "
+                "applied as Telegram delivers them again",
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
+            self._notified.clear()
+
+    async def _track_notices(self) -> None:
+        """The outage notices, tracked for quick exit once the store takes writes again."""
+        at = self.clock()
+        for chat_id in list(self._untracked):
+            await self.store.track_messages(chat_id, self._untracked[chat_id], at)
+            del self._untracked[chat_id]
 
     async def _handle(self, update: Update) -> None:
         chat = update.effective_chat
@@ -156,10 +195,14 @@ class Bridge:
         if isinstance(event, Media) and message is not None:
             await self.sender.delete_one(chat.id, message.message_id)  # never fetched
         cost = costs.TAP if query is not None else costs.TEXT
-        if self._urgent(event):
+        if update.update_id in self._charged:
+            pass  # a redelivery after an outage: it was counted when it first came
+        elif self._urgent(event):
             self.flood.note(chat.id, cost)
+            self._charge(update.update_id)
         else:
             verdict = self.flood.check(chat.id, cost)
+            self._charge(update.update_id)
             if verdict != "ok" and not await self._safe_now(chat.id, event):
                 await self._held_back(update, chat.id, verdict == "notice")
                 return
@@ -393,10 +436,15 @@ class Bridge:
         lang = self.catalogs.match(user.language_code if user else None)
         if update.callback_query is not None:
             await self.sender.answer_callback(update.callback_query.id)
+        if chat.id in self._notified:  # one notice per chat per outage, not one per retry
+            return
+        self._notified.add(chat.id)
         try:
-            await self.sender.reply(chat.id, self.engine.unavailable(lang), lang)
+            sent = await self.sender.reply(chat.id, self.engine.unavailable(lang), lang)
         except (Blocked, TelegramError) as exc:
             log.warning("could not tell a survivor the service is unavailable: %s", exc)
+            return
+        self._untracked.setdefault(chat.id, []).extend(sent)
 
 
 def _kind(update: Update) -> str:

@@ -404,12 +404,12 @@ class Courier:
                     batch = await self.store.claim_outbox(room, self._lease)
                     if self._trouble:
                         self._trouble = False
-                        log.warning("outbox: the store answers again; delivering")
+                        log.info("outbox: the store answers again; delivering")
                 except StoreUnavailable:
                     batch = []
                     if not self._trouble:
                         self._trouble = True
-                        log.warning("outbox: the store is unavailable; delivery waits for it")
+                        log.info("outbox: the store is unavailable; delivery waits for it")
                 for delivery in batch:
                     task = asyncio.create_task(self._deliver(delivery))
                     self._inflight[delivery.id] = task
