@@ -8,6 +8,7 @@ redelivers what a crashed worker dropped.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -53,8 +54,18 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             WEBHOOK_REJECTED.labels(reason="bad_body").inc()
             log.info("webhook: refused a body (%s)", exc if isinstance(exc, BadBody) else "shape")
             return web.Response(status=400)
+        if not service.started:  # shutting down: Telegram delivers it to another worker
+            return web.Response(status=503)
         try:
-            await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+            # Bounded (half the shutdown time), so that shutdown is: what does not finish in
+            # time is handed back to Telegram.
+            async with asyncio.timeout(settings.shutdown_seconds / 2):
+                await service.bridge.handle(update)  # raises on failure: Telegram retries
+        except TimeoutError:
+            log.warning(
+                "webhook: an update took over %d s; left to Telegram", settings.shutdown_seconds
+            )
+            return web.Response(status=503)
         except StoreUnavailable:  # not applied: Telegram delivers it again (logged by the bridge)
             return web.Response(status=503)
         except BadRequest as exc:  # Telegram refused a reply for good: a retry cannot help
@@ -92,6 +103,10 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
         finally:
             await service.stop()
 
+    async def stopping(_: web.Application) -> None:
+        service.started = False  # from now on updates go back to Telegram (503)
+
+    app.on_shutdown.append(stopping)
     app.router.add_post(webhook_path(settings.webhook_url), telegram)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
