@@ -30,6 +30,7 @@ from bot.store.tables import ConversationRow, ProcessedUpdate
 # Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
 # and one hour more of margin: a purged update id can no longer come back.
 MARKER_TTL = dt.timedelta(hours=26)
+LAST_UPDATE = "__update"  # inside the encrypted state: the newest update id applied to it
 
 
 class Conversation:
@@ -41,9 +42,12 @@ class Conversation:
         "_forget",
         "_outbox",
         "_save",
+        "_state",
         "_track",
         "duplicate",
+        "last_update",
         "reset",
+        "stale",
         "state",
     )
 
@@ -54,6 +58,9 @@ class Conversation:
         self.reset = reset
         self.duplicate = duplicate
         self._chat_id = chat_id
+        self.last_update: int | None = None  # the newest update applied to this state
+        self.stale = False  # this update is older than that: never apply it over newer state
+        self._state: dict[str, Any] | None = None
         self._save: bytes | None = None
         self._forget = False
         self._outbox: list[Pending] = []
@@ -71,6 +78,7 @@ class Conversation:
         if not isinstance(state, dict):
             raise TypeError("state must be a dict")
         self._save = encode_json(state)  # fails here, in the caller's block, if unstorable
+        self._state = state
         self._forget = False
 
     def forget(self) -> None:
@@ -143,6 +151,7 @@ class Conversations(Outbox):
                         )
                     ).first()
             state: dict[str, Any] | None = None
+            last: int | None = None
             reset = False
             data_key: bytes | None = None
             if row is not None and row.expires_at > now:
@@ -151,6 +160,7 @@ class Conversations(Outbox):
                     value = unseal_json(data_key, row.state_enc, _aad_state(subject))
                     if not isinstance(value, dict):
                         raise DecryptionError
+                    last = value.pop(LAST_UPDATE, None)
                     state = value
                 except DecryptionError:
                     data_key = None
@@ -159,6 +169,12 @@ class Conversations(Outbox):
                         "a conversation's stored state could not be decrypted; it restarts"
                     )
             conv = Conversation(state, reset, duplicate, chat_id)
+            conv.last_update = last if isinstance(last, int) else None
+            conv.stale = (
+                update_id is not None
+                and conv.last_update is not None
+                and update_id < conv.last_update
+            )
             try:
                 yield conv
             except BaseException:
@@ -177,7 +193,14 @@ class Conversations(Outbox):
                         else:
                             assert row is not None
                             key_id = row.key_id
-                        sealed = seal(data_key, conv._save, _aad_state(subject))
+                        plain = conv._save
+                        newest = max(
+                            (u for u in (conv.last_update, update_id) if u is not None),
+                            default=None,
+                        )
+                        if newest is not None and conv._state is not None:
+                            plain = encode_json({**conv._state, LAST_UPDATE: newest})
+                        sealed = seal(data_key, plain, _aad_state(subject))
                         values = {"key_id": key_id, "state_enc": sealed, "expires_at": expires}
                         if row is None:
                             await conn.execute(

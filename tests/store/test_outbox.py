@@ -80,3 +80,18 @@ async def test_quick_exit_drops_what_is_queued(store: Store) -> None:
     # the sender that was mid-send learns the row is gone, so it deletes what it sent
     assert not await store.advance(sending, 1, [77])
     assert await store.take_messages(CHAT) == []
+
+
+async def test_an_update_older_than_the_newest_applied_is_stale(store: Store) -> None:
+    async with store.conversation(CHAT, update_id=20) as conv:
+        assert not conv.stale
+        conv.save({"step": "newer"})
+    async with store.conversation(CHAT, update_id=19) as conv:  # raced past by update 20
+        assert conv.stale
+        assert conv.state == {"step": "newer"}  # the marker stays inside the encrypted state
+    async with store.conversation(CHAT) as conv:  # a step of the bot's own keeps the marker
+        conv.save({"step": "resumed"})
+    async with store.conversation(CHAT, update_id=18) as conv:
+        assert conv.stale
+    async with store.conversation(CHAT, update_id=21) as conv:
+        assert not conv.stale and conv.last_update == 20

@@ -260,7 +260,11 @@ class Bridge:
         outcome: Outcome | None = None
         quick = False
         async with self.store.conversation(chat_id, update.update_id) as conv:
-            if not conv.duplicate:
+            if conv.stale and not self._urgent(event):
+                # Older than an update already applied (workers raced): never applied over
+                # newer state. Safety (quick exit, crisis words, /help...) always applies.
+                log.info("an update older than its chat's newest was not applied")
+            elif not conv.duplicate:
                 state = State.from_dict(conv.state) if conv.state is not None else None
                 outcome = self.engine.step(state, event, env)
                 quick = any(isinstance(e, QuickExit) for e in outcome.effects)
@@ -285,7 +289,7 @@ class Bridge:
         self.wake()
         if query is not None:  # after the commit: the replies are safe whatever this does
             await self.sender.answer_callback(query.id, self._callback_notice(outcome))
-        if outcome is None:  # a duplicate: it was applied before
+        if outcome is None:  # a duplicate (applied before) or stale (newer state applied)
             return
         if quick:
             await self._quick_exit(chat_id, incoming, outcome)

@@ -8,13 +8,14 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.channels.telegram.sender import Courier
 from bot.runtime import Runtime
 from tests.fakebot import FakeBotApi
 
-from .harness import handled, running_bot
+from .harness import SECRET, handled, running_bot
 
 HELLO = "Hello"
 
@@ -146,3 +147,35 @@ async def test_shutdown_is_bounded_and_hands_unsent_replies_on(
     async with running_bot(api, runtime, tmp_path) as bot:  # the next worker sends it
         await bot.service.courier.drained()
     assert _hellos(api, ana.id) >= 1
+
+
+def _update(update_id: int, message_id: int, text: str) -> dict[str, object]:
+    command = [{"type": "bot_command", "offset": 0, "length": len(text)}] if text[0] == "/" else []
+    return {"update_id": update_id, "message": {
+        "message_id": message_id, "date": int(time.time()), "text": text, "entities": command,
+        "chat": {"id": 4343, "type": "private", "first_name": "R"},
+        "from": {"id": 4343, "is_bot": False, "first_name": "R"}}}  # fmt: skip
+
+
+async def test_an_update_that_lost_a_race_is_not_applied_over_newer_state(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path, "webhook") as bot:
+        api.private_chat(api.add_user("R", user_id=4343, started=True))
+        url = f"http://127.0.0.1:{bot.webhook_port}/telegram"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+        async def post(update: dict[str, object]) -> None:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(url, json=update, headers=headers) as r,
+            ):
+                assert r.status == 200
+            await bot.service.courier.drained()
+
+        await post(_update(900, 10, "/start"))
+        before = len(api.bot_messages(4343))
+        await post(_update(899, 9, "hello"))  # another worker had it, and lost the race
+        assert len(api.bot_messages(4343)) == before  # not applied over the newer state
+        await post(_update(898, 8, "/help"))  # safety is always applied
+        assert len(api.bot_messages(4343)) > before
