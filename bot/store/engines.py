@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store.errors import StoreUnavailable
+from bot.store.errors import StoreConfigError, StoreUnavailable
 from bot.store.urls import is_sqlite, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another worker's transaction
@@ -34,9 +34,15 @@ def make_engine(url: URL, *, name: str, keystore: bool) -> AsyncEngine:
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Owner-only from the start; SQLite gives -wal and -shm the same mode.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # Owner-only from the start; SQLite gives -wal and -shm the same mode.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise StoreConfigError(
+                    f"cannot write the SQLite file {path} ({exc.strerror or exc}): check that "
+                    "the folder exists and belongs to the user running the bot"
+                ) from None
         engine = create_async_engine(
             url,
             echo=False,
