@@ -20,21 +20,26 @@ worker delays its replies by at most LEASE, never loses them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import delete, func, insert, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from bot.store.core import log
 from bot.store.crypto import aad, encode_json, seal, unseal_json
+from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
 from bot.store.tables import OutboxRow
 from bot.store.tracked import Tracked
 
 LEASE = dt.timedelta(seconds=90)  # longer than one operation can take (see the Courier)
+CHANNEL = "helpline_outbox"  # PostgreSQL NOTIFY channel: something was queued
+# Two int4 keys: a lock space apart from the chats' one-bigint advisory locks.
+SENDER_LOCK_SQL = "SELECT pg_try_advisory_lock(1212501072, 1)"
 
 Op = dict[str, Any]  # {"k": "send"|"edit"|"markup"|"delete", ...}: see the Courier
 
@@ -62,6 +67,67 @@ class Pending:
 
 
 class Outbox(Tracked):
+    _leader: AsyncConnection | None = None  # PostgreSQL: the session holding SENDER_LOCK
+    _listener: AsyncConnection | None = None
+
+    async def lead(self) -> bool:
+        """Is this process the bot's one sender? Takes the role if it is free.
+
+        PostgreSQL: a session advisory lock held on a connection of its own; when the process
+        dies its connection goes, and the next worker to ask takes over. SQLite: always (one
+        process serves the bot). Never raises.
+        """
+        if self._sqlite:
+            return True
+        try:
+            if self._leader is not None:
+                await self._leader.execute(text("SELECT 1"))
+                await self._leader.commit()  # never left idle in a transaction
+                return True
+            with unavailable():
+                conn = await self._main.connect()
+                try:
+                    got = (await conn.execute(text(SENDER_LOCK_SQL))).scalar()
+                    await conn.commit()
+                except BaseException:
+                    await conn.close()
+                    raise
+            if not got:
+                await conn.close()
+                return False
+            self._leader = conn
+            log.info("this worker is now the bot's sender")
+            return True
+        except Exception:
+            await self.resign()
+            return False
+
+    async def resign(self) -> None:
+        """Give up the sender role (closing its connection releases the lock)."""
+        for name in ("_leader", "_listener"):
+            conn = getattr(self, name)
+            setattr(self, name, None)
+            if conn is not None:
+                with suppress(Exception):
+                    await conn.invalidate()  # really closed, not pooled: the lock goes with it
+                with suppress(Exception):
+                    await conn.close()
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """PostgreSQL: call `wake` whenever any worker queues something (LISTEN/NOTIFY)."""
+        if self._sqlite or self._listener is not None:
+            return
+        try:
+            with unavailable():
+                conn = await self._main.connect()
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                await driver.add_listener(CHANNEL, lambda *_: wake())
+            self._listener = conn
+        except Exception:
+            log.info("outbox: could not listen for new work; polling instead")
+
     @property
     def single_process(self) -> bool:
         """SQLite: one process serves the bot, so it is the only sender."""
@@ -72,6 +138,8 @@ class Outbox(Tracked):
         if not pending.ops:
             return
         key_id, data_key = await self._keys.create()
+        if not self._sqlite:  # wakes the sender, whichever worker it is, at the commit
+            await conn.execute(text(f"NOTIFY {CHANNEL}"))
         item = encode_json({"chat": pending.chat_id, "ops": pending.ops})
         await conn.execute(
             insert(OutboxRow).values(

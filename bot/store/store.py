@@ -108,6 +108,7 @@ class Store(Conversations, Cases, Handoffs, Entries, Staff, Purge):
         return store
 
     async def close(self) -> None:
+        await self.resign()
         await self._main.dispose()
         await self._keys_engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from bot.store import Store
@@ -95,3 +96,26 @@ async def test_an_update_older_than_the_newest_applied_is_stale(store: Store) ->
         assert conv.stale
     async with store.conversation(CHAT, update_id=21) as conv:
         assert not conv.stale and conv.last_update == 20
+
+
+async def test_one_sender_per_bot_and_a_new_one_when_it_goes(backend: Backend) -> None:
+    first, second = await backend.open(), await backend.open()
+    try:
+        assert await first.lead()
+        if backend.sqlite:  # one process serves the bot: it is always the sender
+            return
+        assert not await second.lead()  # another worker: not while the first one leads
+        woken: list[int] = []
+        await second.listen(lambda: woken.append(1))
+        await first.deliver(CHAT, [_send("hi")])  # NOTIFY reaches every listening worker
+        for _ in range(100):
+            if woken:
+                break
+            await asyncio.sleep(0.02)
+        assert woken
+        await first.resign()  # or its process dies: its connection goes, and the lock
+        assert await second.lead()
+        assert not await first.lead()
+    finally:
+        await first.close()
+        await second.close()

@@ -358,6 +358,7 @@ class Courier:
         self._fails: dict[int, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._trouble = False
+        self._checked = 0.0
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -376,6 +377,12 @@ class Courier:
             with suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        try:
+            await self._stop_inflight(grace)
+        finally:
+            await self.store.resign()  # another worker becomes the sender
+
+    async def _stop_inflight(self, grace: float) -> None:
         if self._inflight:
             _, late = await asyncio.wait(list(self._inflight.values()), timeout=grace)
             for task in late:
@@ -389,17 +396,32 @@ class Courier:
     async def drained(self, within: float = 10.0) -> None:
         """Wait until nothing is queued or being sent (tests, shutdown)."""
         deadline = time.monotonic() + within
-        while self._inflight or await self.store.outbox_size():
+        while self._inflight or await self._queued():
             if time.monotonic() > deadline:
                 raise TimeoutError("the outbox did not drain")
             self.wake()
             await asyncio.sleep(0.01)
 
+    async def _queued(self) -> int:
+        try:
+            return await self.store.outbox_size()
+        except StoreUnavailable:  # nothing can be sent until the store is back
+            return 0
+
     async def _run(self) -> None:
+        leading = False
         while True:
             self._wake.clear()
             room = self._concurrency - len(self._inflight)
-            if room > 0:
+            if not leading or time.monotonic() - self._checked > self._poll:
+                self._checked = time.monotonic()
+                was, leading = leading, await self.store.lead()
+                if leading and not was and not self.store.single_process:
+                    # The one sender: leases left are a dead sender's, take them over now.
+                    with suppress(StoreUnavailable):
+                        await self.store.release()
+                    await self.store.listen(self.wake)
+            if leading and room > 0:
                 try:
                     batch = await self.store.claim_outbox(room, self._lease)
                     if self._trouble:
