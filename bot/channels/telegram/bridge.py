@@ -264,6 +264,7 @@ class Bridge:
                 # Older than an update already applied (workers raced): never applied over
                 # newer state. Safety (quick exit, crisis words, /help...) always applies.
                 log.info("an update older than its chat's newest was not applied")
+                conv.track(incoming)  # still the survivor's message: /exit clears it
             elif not conv.duplicate:
                 state = State.from_dict(conv.state) if conv.state is not None else None
                 outcome = self.engine.step(state, event, env)
