@@ -303,6 +303,17 @@ class Outbox(Tracked):
             shred = await self._queue(conn, [r[0] for r in result.all()], now, unshared=True)
         await self._shred(shred, strict=False)
 
+    async def outbox_pending(self, chat_id: int) -> bool:
+        """Is anything still queued for this chat?"""
+        subject = self._pseudonyms.chat(chat_id)
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    select(col(OutboxRow.id)).where(col(OutboxRow.subject) == subject).limit(1)
+                )
+            ).first()
+        return row is not None
+
     async def outbox_size(self) -> int:
         """Rows not yet delivered (all chats)."""
         async with self._tx() as conn:

@@ -1,9 +1,10 @@
 """The webhook worker: an aiohttp app around the Telegram service.
 
 Run N of these behind a load balancer on one database: every update is applied at most once
-(the store records its update_id with the state change), and one chat's updates are applied in
-order across workers. A request is acknowledged only after its update was handled, so Telegram
-redelivers what a crashed worker dropped.
+(the store records its update_id with the state change, and the replies in the outbox), one
+chat's updates never older over newer (see the README, "Order across workers"). A request is
+acknowledged (200) only after that commit; a store outage, a shutdown or an update that takes
+too long answers 503, so Telegram delivers it again.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -93,6 +93,10 @@ class Desk(Protocol):
     async def survivor_left(self, chat_id: int, reason: str) -> None: ...
 
 
+async def _nothing_queued(_: int) -> bool:
+    return True
+
+
 @dataclass(slots=True)
 class Bridge:
     settings: Settings
@@ -104,6 +108,7 @@ class Bridge:
     detector: Detector | None = None
     desk: Desk | None = None
     wake: Callable[[], None] = field(default=lambda: None)  # the outbox has work: deliver it
+    sent_to: Callable[[int], Awaitable[bool]] = field(default=_nothing_queued)
     flood: FloodGuard = field(init=False)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
@@ -295,6 +300,8 @@ class Bridge:
         if quick:
             await self._quick_exit(chat_id, incoming, outcome)
             return
+        if outcome.effects and outcome.replies:
+            await self.sent_to(chat_id)  # the staff desk writes after this step's replies
         await self._effects(chat_id, outcome)
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):

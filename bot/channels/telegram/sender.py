@@ -402,6 +402,17 @@ class Courier:
             self.wake()
             await asyncio.sleep(0.01)
 
+    async def sent_to(self, chat_id: int, within: float = 5.0) -> bool:
+        """Wait (up to `within` seconds) until what is queued for a chat went out: for the
+        few messages written outside the outbox (the staff desk's) that must come after."""
+        deadline = time.monotonic() + within
+        self.wake()
+        while await self.store.outbox_pending(chat_id):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
     async def _queued(self) -> int:
         try:
             return await self.store.outbox_size()

@@ -195,6 +195,7 @@ class TelegramService:
             detector=detector,
             desk=self.desk,
             wake=self.courier.wake,
+            sent_to=self.courier.sent_to,
         )
         if clock is not None:
             self.bridge.clock = clock
