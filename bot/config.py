@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     protect_content: bool = True
     metrics_token: SecretStr | None = None  # /metrics answers only "Bearer <token>"; unset: off
     flood_messages: int = Field(20, ge=1)  # per chat per minute before a polite slow-down
+    shutdown_seconds: int = Field(20, ge=1, le=600)  # stop within this on SIGTERM
 
     # Staff handoff (bot/staff): a forum supergroup where the bot is an admin
     staff_chat_id: int | None = None

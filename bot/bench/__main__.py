@@ -292,27 +292,45 @@ class Load:
         user = self.api.add_user(f"S{n}", language_code=self.rng.choice(["en", "es", "zh-TW"]))
         await self.api.user_sends(user, "/start")
         await self._deliver(http, user.id, self._take(), result)
+        pressed: tuple[int, int] | None = None
         for _ in range(self.steps):
             if self.echo:
                 message = self.api.last_bot_message(user.id)
                 data = f"1.{self.rng.choice(sorted(_FORWARD))}"
             else:
-                message = next(
-                    (m for m in reversed(self.api.bot_messages(user.id)) if m.callback_data()),
-                    None,
-                )
+                message = await self._question(user.id, pressed)
                 choice = self._choice(message) if message is not None else None
                 if message is None or choice is None:
                     return
                 data = choice
+            pressed = _version(message)
             await self.api.user_presses(user, message, data, check_button=False)
             await self._deliver(http, user.id, self._take(), result)
             if data.endswith(".done") and not self.echo and self._finished(user.id):
                 return
 
+    async def _question(self, chat: int, answered: tuple[int, int] | None) -> Any:
+        """The newest question with buttons, once it is not the one just answered: replies
+        leave through the outbox after the acknowledgement, one message at a time."""
+        deadline = time.perf_counter() + 5
+        while True:
+            message = next(
+                (m for m in reversed(self.api.bot_messages(chat)) if m.callback_data()), None
+            )
+            if message is not None and _version(message) != answered:
+                return message
+            if time.perf_counter() > deadline:
+                return None
+            await asyncio.sleep(0.01)
+
     def _finished(self, chat: int) -> bool:
         last = self.api.last_bot_message(chat)
         return last is not None and any(d.endswith("._restart") for d in last.callback_data())
+
+
+def _version(message: Any) -> tuple[int, int] | None:
+    """A message and how many times it was edited (a toggle edits the question in place)."""
+    return None if message is None else (message.message_id, len(message.history))
 
 
 _AVOID = {"_exit", "_restart", "again", "_language", "_human", "talk", "keep", "share"}

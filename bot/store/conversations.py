@@ -20,28 +20,52 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
-from bot.store.core import StoreCore, hour_floor, log, minute_ceil
+from bot.store.core import hour_floor, log, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
+from bot.store.outbox import Op, Outbox, Pending
 from bot.store.tables import ConversationRow, ProcessedUpdate
 
 # Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
 # and one hour more of margin: a purged update id can no longer come back.
 MARKER_TTL = dt.timedelta(hours=26)
+LAST_UPDATE = "__update"  # inside the encrypted state: the newest update id applied to it
 
 
 class Conversation:
     """One chat's working state inside a locked transaction (see Store.conversation)."""
 
-    __slots__ = ("_forget", "_save", "duplicate", "reset", "state")
+    __slots__ = (
+        "_cancel",
+        "_chat_id",
+        "_forget",
+        "_outbox",
+        "_save",
+        "_state",
+        "_track",
+        "duplicate",
+        "last_update",
+        "reset",
+        "stale",
+        "state",
+    )
 
-    def __init__(self, state: dict[str, Any] | None, reset: bool, duplicate: bool) -> None:
+    def __init__(
+        self, state: dict[str, Any] | None, reset: bool, duplicate: bool, chat_id: int = 0
+    ) -> None:
         self.state = state
         self.reset = reset
         self.duplicate = duplicate
+        self._chat_id = chat_id
+        self.last_update: int | None = None  # the newest update applied to this state
+        self.stale = False  # this update is older than that: never apply it over newer state
+        self._state: dict[str, Any] | None = None
         self._save: bytes | None = None
         self._forget = False
+        self._outbox: list[Pending] = []
+        self._track: list[int] = []
+        self._cancel = False
 
     def __repr__(self) -> str:
         return (
@@ -54,6 +78,7 @@ class Conversation:
         if not isinstance(state, dict):
             raise TypeError("state must be a dict")
         self._save = encode_json(state)  # fails here, in the caller's block, if unstorable
+        self._state = state
         self._forget = False
 
     def forget(self) -> None:
@@ -61,8 +86,22 @@ class Conversation:
         self._save = None
         self._forget = True
 
+    def deliver(self, ops: list[Op], *, urgent: bool = False) -> None:
+        """Queue operations for this chat in the outbox, written with this transaction."""
+        if ops:
+            self._outbox.append(Pending(self._chat_id, list(ops), urgent))
 
-class Conversations(StoreCore):
+    def track(self, message_ids: list[int]) -> None:
+        """Track message ids for quick exit, with this transaction."""
+        self._track += message_ids
+
+    def cancel_outbox(self) -> None:
+        """Drop what is still queued for this chat (quick exit), with this transaction."""
+        self._cancel = True
+        self._outbox.clear()
+
+
+class Conversations(Outbox):
     def conversation(
         self, chat_id: int, update_id: int | None = None
     ) -> AbstractAsyncContextManager[Conversation]:
@@ -112,6 +151,7 @@ class Conversations(StoreCore):
                         )
                     ).first()
             state: dict[str, Any] | None = None
+            last: int | None = None
             reset = False
             data_key: bytes | None = None
             if row is not None and row.expires_at > now:
@@ -120,6 +160,7 @@ class Conversations(StoreCore):
                     value = unseal_json(data_key, row.state_enc, _aad_state(subject))
                     if not isinstance(value, dict):
                         raise DecryptionError
+                    last = value.pop(LAST_UPDATE, None)
                     state = value
                 except DecryptionError:
                     data_key = None
@@ -127,7 +168,13 @@ class Conversations(StoreCore):
                     log.warning(
                         "a conversation's stored state could not be decrypted; it restarts"
                     )
-            conv = Conversation(state, reset, duplicate)
+            conv = Conversation(state, reset, duplicate, chat_id)
+            conv.last_update = last if isinstance(last, int) else None
+            conv.stale = (
+                update_id is not None
+                and conv.last_update is not None
+                and update_id < conv.last_update
+            )
             try:
                 yield conv
             except BaseException:
@@ -146,7 +193,14 @@ class Conversations(StoreCore):
                         else:
                             assert row is not None
                             key_id = row.key_id
-                        sealed = seal(data_key, conv._save, _aad_state(subject))
+                        plain = conv._save
+                        newest = max(
+                            (u for u in (conv.last_update, update_id) if u is not None),
+                            default=None,
+                        )
+                        if newest is not None and conv._state is not None:
+                            plain = encode_json({**conv._state, LAST_UPDATE: newest})
+                        sealed = seal(data_key, plain, _aad_state(subject))
                         values = {"key_id": key_id, "state_enc": sealed, "expires_at": expires}
                         if row is None:
                             await conn.execute(
@@ -164,6 +218,15 @@ class Conversations(StoreCore):
                         )
                         shred.append(row.key_id)
                     shred = await self._queue(conn, shred, now, unshared=reset)
+                    if conv._cancel:
+                        shred += await self._queue(
+                            conn, await self._cancel_outbox(conn, subject), now
+                        )
+                    if conv._track:
+                        broken = await self._track(conn, subject, conv._track, now)
+                        shred += await self._queue(conn, broken, now, unshared=True)
+                    for pending in conv._outbox:
+                        await self._enqueue(conn, subject, pending)
                     if update_id is not None:
                         await conn.execute(
                             insert(ProcessedUpdate).values(

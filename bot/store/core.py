@@ -29,7 +29,14 @@ from bot.config import Settings
 from bot.store.crypto import Pseudonyms, lock_key
 from bot.store.engines import unavailable
 from bot.store.keystore import KeyStore
-from bot.store.tables import CaseRow, ConversationRow, KeyShred, StaffMember, TrackedRow
+from bot.store.tables import (
+    CaseRow,
+    ConversationRow,
+    KeyShred,
+    OutboxRow,
+    StaffMember,
+    TrackedRow,
+)
 from bot.store.urls import sqlite_path
 
 log = logging.getLogger("bot.store")
@@ -119,7 +126,7 @@ class StoreCore:
         key_ids = list(dict.fromkeys(key_ids))
         if unshared and key_ids:
             used: set[str] = set()
-            for table in (ConversationRow, TrackedRow, CaseRow, StaffMember):
+            for table in (ConversationRow, TrackedRow, CaseRow, StaffMember, OutboxRow):
                 used.update(
                     (
                         await conn.execute(

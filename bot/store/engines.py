@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store.errors import StoreUnavailable
+from bot.store.errors import StoreConfigError, StoreUnavailable
 from bot.store.urls import is_sqlite, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another worker's transaction
@@ -34,9 +34,15 @@ def make_engine(url: URL, *, name: str, keystore: bool) -> AsyncEngine:
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Owner-only from the start; SQLite gives -wal and -shm the same mode.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # Owner-only from the start; SQLite gives -wal and -shm the same mode.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise StoreConfigError(
+                    f"cannot write the SQLite file {path} ({exc.strerror or exc}): check that "
+                    "the folder exists and belongs to the user running the bot"
+                ) from None
         engine = create_async_engine(
             url,
             echo=False,
@@ -103,6 +109,24 @@ def unavailable() -> Iterator[None]:
     except (OperationalError, InterfaceError, PoolTimeout, OSError) as exc:
         raise StoreUnavailable("the database is unavailable right now") from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _connection_state(exc):
             raise StoreUnavailable("the database is unavailable right now") from exc
         raise
+
+
+# SQLSTATE classes meaning "no usable connection": 08 (connection exception), 57P (the server
+# is starting up, shutting down or was restarted: asyncpg's CannotConnectNowError and
+# AdminShutdownError), 53 (out of resources: too many connections, disk full).
+_UNAVAILABLE_STATES = ("08", "57P", "53")
+
+
+def _connection_state(exc: DBAPIError) -> bool:
+    seen: BaseException | None = exc.orig
+    for _ in range(4):  # SQLAlchemy wraps asyncpg's error in its adapter's, and so on
+        if seen is None:
+            return False
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

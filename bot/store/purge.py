@@ -21,7 +21,14 @@ from bot.store.conversations import MARKER_TTL
 from bot.store.core import PURGE_BATCH, StoreCore, log
 from bot.store.errors import StoreUnavailable
 from bot.store.staff import schedule_topic
-from bot.store.tables import AuditEvent, CaseRow, ConversationRow, ProcessedUpdate, TrackedRow
+from bot.store.tables import (
+    AuditEvent,
+    CaseRow,
+    ConversationRow,
+    OutboxRow,
+    ProcessedUpdate,
+    TrackedRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +59,11 @@ class Purge(StoreCore):
         shred: list[str] = []
         code: str | None = None
         async with self._tx(subject) as conn:
-            tables: tuple[type[ConversationRow] | type[TrackedRow], ...] = (ConversationRow,)
-            if reason != KEEPS_TRACKED:
-                tables += (TrackedRow,)
+            tables: tuple[type[ConversationRow] | type[TrackedRow] | type[OutboxRow], ...] = (
+                ConversationRow,
+            )
+            if reason != KEEPS_TRACKED:  # quick exit: nothing more is sent to the chat either
+                tables += (TrackedRow, OutboxRow)
             for table in tables:
                 result = await conn.execute(
                     delete(table).where(col(table.subject) == subject).returning(col(table.key_id))

@@ -27,11 +27,10 @@ from bot.store.keystore import KeyStore, RotateReport
 from bot.store.purge import Purge
 from bot.store.staff import Staff
 from bot.store.tables import DataKey, KeyStoreMeta, StoreMeta
-from bot.store.tracked import Tracked
 from bot.store.urls import async_url, is_sqlite, same_database
 
 
-class Store(Conversations, Tracked, Cases, Handoffs, Entries, Staff, Purge):
+class Store(Conversations, Cases, Handoffs, Entries, Staff, Purge):
     """Encrypted, consent-based storage on SQLite or PostgreSQL (see the package docstring)."""
 
     @classmethod
@@ -109,15 +108,23 @@ class Store(Conversations, Tracked, Cases, Handoffs, Entries, Staff, Purge):
         return store
 
     async def close(self) -> None:
+        await self.resign()
         await self._main.dispose()
         await self._keys_engine.dispose()
 
-    async def ping(self) -> bool:
-        """Both databases answer (for /readyz); never raises."""
+    async def ping(self, *, write: bool = False) -> bool:
+        """Both databases answer (for /readyz); with `write`, both take a write (a read-only
+        folder, a full disk or a read-only replica answers False). Never raises."""
         try:
-            for engine in (self._main, self._keys_engine):
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+            pairs = ((self._main, "store_meta"), (self._keys_engine, "keystore_meta"))
+            for engine, table in pairs:
+                async with engine.begin() as conn:
+                    if write:
+                        await conn.execute(
+                            text(f"UPDATE {table} SET value = value WHERE name = 'store_id'")
+                        )
+                    else:
+                        await conn.execute(text("SELECT 1"))
         except Exception:
             return False
         return True

@@ -152,6 +152,30 @@ class ProcessedUpdate(MainTable, table=True):
     seen_at: dt.datetime = _when(index=True)
 
 
+class OutboxRow(MainTable, table=True):
+    """What a step decided to write to a chat, waiting to be delivered (encrypted).
+
+    Written in the transaction that saves the step's state, deleted once delivered. `done`
+    counts the operations already carried out; `tries` the ambiguous timeouts of the next
+    one; `lease_until` keeps other senders off it while one is sending (and is the time of the
+    next attempt after a failure).
+    """
+
+    __tablename__ = "outbox"
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
+    subject: str = Field(max_length=PSEUDONYM_LEN, index=True)  # pseudonym of the chat
+    urgent: bool = Field(default=False)  # quick exit, crisis, help: before other chats
+    key_id: str = Field(max_length=KEY_ID_LEN)
+    item_enc: bytes  # the chat id and the operations (texts, buttons, message ids)
+    done: int = Field(default=0)
+    tries: int = Field(default=0)
+    lease_until: dt.datetime | None = _when(nullable=True)
+
+
 class KeyShred(MainTable, table=True):
     """Data keys whose rows are gone, queued in the same transaction; shredded right after."""
 

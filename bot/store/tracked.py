@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from bot.store.core import StoreCore, minute_ceil
@@ -43,51 +44,64 @@ class Tracked(StoreCore):
             raise ValueError("`at` must be timezone-aware")
         subject = self._pseudonyms.chat(chat_id)
         now = self._clock()
-        shred: list[str] = []
         async with self._tx(subject) as conn:
-            row = (
-                await conn.execute(
-                    select(TrackedRow.key_id, TrackedRow.messages_enc)
-                    .where(col(TrackedRow.subject) == subject)
-                    .with_for_update()
-                )
-            ).first()
-            entries: list[tuple[int, float]] = []
-            data_key: bytes | None = None
-            if row is not None:
-                try:
-                    data_key = await self._keys.get(row.key_id)
-                    entries = _entries(
-                        unseal_json(data_key, row.messages_enc, _aad_tracked(subject))
-                    )
-                except DecryptionError:
-                    data_key = None
-                    shred.append(row.key_id)
-            cutoff = (now - TRACK_TTL).timestamp()
-            stamp = at.timestamp()
-            entries = [e for e in entries if e[1] > cutoff]
-            entries += [(int(m), stamp) for m in message_ids]
-            entries = entries[-MAX_TRACKED:]
-            last = dt.datetime.fromtimestamp(max(e[1] for e in entries), dt.UTC)
-            expires = minute_ceil(last + TRACK_TTL)
-            if data_key is None:
-                key_id, data_key = await self._keys.create()
-            else:
-                assert row is not None
-                key_id = row.key_id
-            values = {
-                "key_id": key_id,
-                "messages_enc": seal(data_key, encode_json(entries), _aad_tracked(subject)),
-                "expires_at": expires,
-            }
-            if row is None:
-                await conn.execute(insert(TrackedRow).values(subject=subject, **values))
-            else:
-                await conn.execute(
-                    update(TrackedRow).where(col(TrackedRow.subject) == subject).values(**values)
-                )
+            shred = await self._track(conn, subject, message_ids, now, at)
             shred = await self._queue(conn, shred, now, unshared=True)
         await self._shred(shred, strict=False)
+
+    async def _track(
+        self,
+        conn: AsyncConnection,
+        subject: str,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        at: dt.datetime | None = None,
+    ) -> list[str]:
+        """`track_messages` inside the caller's locked transaction; returns keys to queue
+        (with unshared=True: the row's key when it could not be decrypted)."""
+        if not message_ids:
+            return []
+        shred: list[str] = []
+        row = (
+            await conn.execute(
+                select(TrackedRow.key_id, TrackedRow.messages_enc)
+                .where(col(TrackedRow.subject) == subject)
+                .with_for_update()
+            )
+        ).first()
+        entries: list[tuple[int, float]] = []
+        data_key: bytes | None = None
+        if row is not None:
+            try:
+                data_key = await self._keys.get(row.key_id)
+                entries = _entries(unseal_json(data_key, row.messages_enc, _aad_tracked(subject)))
+            except DecryptionError:
+                data_key = None
+                shred.append(row.key_id)
+        cutoff = (now - TRACK_TTL).timestamp()
+        stamp = (at or now).timestamp()
+        entries = [e for e in entries if e[1] > cutoff]
+        entries += [(int(m), stamp) for m in message_ids]
+        entries = entries[-MAX_TRACKED:]
+        last = dt.datetime.fromtimestamp(max(e[1] for e in entries), dt.UTC)
+        expires = minute_ceil(last + TRACK_TTL)
+        if data_key is None:
+            key_id, data_key = await self._keys.create()
+        else:
+            assert row is not None
+            key_id = row.key_id
+        values = {
+            "key_id": key_id,
+            "messages_enc": seal(data_key, encode_json(entries), _aad_tracked(subject)),
+            "expires_at": expires,
+        }
+        if row is None:
+            await conn.execute(insert(TrackedRow).values(subject=subject, **values))
+        else:
+            await conn.execute(
+                update(TrackedRow).where(col(TrackedRow.subject) == subject).values(**values)
+            )
+        return shred
 
     async def take_messages(self, chat_id: int) -> list[TrackedMessage]:
         """For quick exit: the tracked messages still deletable (under 48 h), forgotten now."""

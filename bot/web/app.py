@@ -1,13 +1,15 @@
 """The webhook worker: an aiohttp app around the Telegram service.
 
 Run N of these behind a load balancer on one database: every update is applied at most once
-(the store records its update_id with the state change), and one chat's updates are applied in
-order across workers. A request is acknowledged only after its update was handled, so Telegram
-redelivers what a crashed worker dropped.
+(the store records its update_id with the state change, and the replies in the outbox), one
+chat's updates never older over newer (see the README, "Order across workers"). A request is
+acknowledged (200) only after that commit; a store outage, a shutdown or an update that takes
+too long answers 503, so Telegram delivers it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from telegram.error import BadRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramService
 from bot.metrics import WEBHOOK_REJECTED
+from bot.store import StoreUnavailable
 from bot.web.body import BadBody, parse_body
 
 log = logging.getLogger(__name__)
@@ -52,8 +55,20 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             WEBHOOK_REJECTED.labels(reason="bad_body").inc()
             log.info("webhook: refused a body (%s)", exc if isinstance(exc, BadBody) else "shape")
             return web.Response(status=400)
+        if not service.started:  # shutting down: Telegram delivers it to another worker
+            return web.Response(status=503)
         try:
-            await service.bridge.handle(update)  # raises on failure: a 500 makes Telegram retry
+            # Bounded (half the shutdown time), so that shutdown is: what does not finish in
+            # time is handed back to Telegram.
+            async with asyncio.timeout(settings.shutdown_seconds / 2):
+                await service.bridge.handle(update)  # raises on failure: Telegram retries
+        except TimeoutError:
+            log.warning(
+                "webhook: an update took over %d s; left to Telegram", settings.shutdown_seconds
+            )
+            return web.Response(status=503)
+        except StoreUnavailable:  # not applied: Telegram delivers it again (logged by the bridge)
+            return web.Response(status=503)
         except BadRequest as exc:  # Telegram refused a reply for good: a retry cannot help
             log.warning("an update's reply was refused by Telegram: %s", type(exc).__name__)
         return web.Response(status=200)
@@ -62,7 +77,7 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = service.started and await service.store.ping()
+        ready = service.started and await service.store.ping(write=True)
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
     async def metrics(request: web.Request) -> web.Response:
@@ -89,6 +104,10 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
         finally:
             await service.stop()
 
+    async def stopping(_: web.Application) -> None:
+        service.started = False  # from now on updates go back to Telegram (503)
+
+    app.on_shutdown.append(stopping)
     app.router.add_post(webhook_path(settings.webhook_url), telegram)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

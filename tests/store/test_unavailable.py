@@ -99,3 +99,13 @@ async def test_outage_then_recovery(
             assert conv.state == {"step": 3}
     finally:
         await store.close()
+
+
+async def test_an_unwritable_sqlite_file_is_one_clear_error(tmp_path: Path) -> None:
+    from bot.config import Settings
+    from bot.store import StoreConfigError
+
+    (tmp_path / "file").touch()  # a data folder that cannot be created, even by root
+    settings = Settings(_env_file=None, data_dir=tmp_path / "file" / "data")  # type: ignore[call-arg]
+    with pytest.raises(StoreConfigError, match="cannot write the SQLite file"):
+        await Store.open(settings)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from bot.channels.render import Renderer
 from bot.channels.telegram import flood as costs
 from bot.channels.telegram.flood import FloodGuard
 from bot.channels.telegram.keyboard import decode, label_of
-from bot.channels.telegram.sender import Blocked, Sender
+from bot.channels.telegram.sender import Blocked, Sender, answered_text
 from bot.config import Settings
 from bot.flow import keys
 from bot.flow.engine import Engine, Outcome
@@ -47,6 +47,7 @@ from bot.flow.state import State
 from bot.i18n.catalog import Catalogs
 from bot.metrics import UPDATE_SECONDS, UPDATES
 from bot.store import Store, StoreUnavailable
+from bot.store.outbox import Op
 
 log = logging.getLogger(__name__)
 Detector = Callable[[str], str | None]
@@ -69,6 +70,7 @@ MEDIA_KINDS = (
     "paid_media",
 )
 SAFE_COMMANDS = frozenset({"exit", "delete", "help", "start"})  # never held back by the guard
+CHARGED_KEPT = 10_000  # update ids remembered so a redelivery is not counted twice
 SAFE_PROMPTS = ("delete", "help", "crisis:")  # their buttons are never held back either
 
 
@@ -91,6 +93,10 @@ class Desk(Protocol):
     async def survivor_left(self, chat_id: int, reason: str) -> None: ...
 
 
+async def _nothing_queued(_: int) -> bool:
+    return True
+
+
 @dataclass(slots=True)
 class Bridge:
     settings: Settings
@@ -101,8 +107,15 @@ class Bridge:
     sender: Sender
     detector: Detector | None = None
     desk: Desk | None = None
+    wake: Callable[[], None] = field(default=lambda: None)  # the outbox has work: deliver it
+    sent_to: Callable[[int], Awaitable[bool]] = field(default=_nothing_queued)
     flood: FloodGuard = field(init=False)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    _outage_since: float | None = field(default=None, init=False)
+    _notified: set[int] = field(default_factory=set, init=False)  # one notice per outage
+    _untracked: dict[int, list[int]] = field(default_factory=dict, init=False)
+    _charged: dict[int, None] = field(default_factory=dict, init=False)  # recent update ids
 
     def __post_init__(self) -> None:
         self.flood = FloodGuard(self.settings.flood_messages)
@@ -113,16 +126,49 @@ class Bridge:
         started = time.perf_counter()
         kind = _kind(update)
         try:
+            if self._untracked:
+                await self._track_notices()
             await self._handle(update)
             UPDATES.labels(kind=kind, outcome="ok").inc()
+            self._recovered()
         except Blocked:
             UPDATES.labels(kind=kind, outcome="blocked").inc()
             log.info("a survivor has blocked the bot; stopped writing to them")
         except StoreUnavailable:
             UPDATES.labels(kind=kind, outcome="store_unavailable").inc()
+            if self._outage_since is None:
+                self._outage_since = time.monotonic()
+                log.warning(
+                    "the store is unavailable: updates are refused so that Telegram delivers "
+                    "them again, and each survivor writing meanwhile gets one notice"
+                )
             await self._unavailable(update)
+            raise  # not applied: the webhook answers 503, polling does not confirm it
         finally:
             UPDATE_SECONDS.observe(time.perf_counter() - started)
+
+    def _charge(self, update_id: int) -> None:
+        """Remember that this update counted towards a flood (redeliveries do not count)."""
+        self._charged[update_id] = None
+        if len(self._charged) > CHARGED_KEPT:
+            del self._charged[next(iter(self._charged))]
+
+    def _recovered(self) -> None:
+        if self._outage_since is not None:
+            log.warning(
+                "the store is available again after %.0f s; refused updates are being "
+                "applied as Telegram delivers them again",
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
+            self._notified.clear()
+
+    async def _track_notices(self) -> None:
+        """The outage notices, tracked for quick exit once the store takes writes again."""
+        at = self.clock()
+        for chat_id in list(self._untracked):
+            await self.store.track_messages(chat_id, self._untracked[chat_id], at)
+            del self._untracked[chat_id]
 
     async def _handle(self, update: Update) -> None:
         chat = update.effective_chat
@@ -154,10 +200,14 @@ class Bridge:
         if isinstance(event, Media) and message is not None:
             await self.sender.delete_one(chat.id, message.message_id)  # never fetched
         cost = costs.TAP if query is not None else costs.TEXT
-        if self._urgent(event):
+        if update.update_id in self._charged:
+            pass  # a redelivery after an outage: it was counted when it first came
+        elif self._urgent(event):
             self.flood.note(chat.id, cost)
+            self._charge(update.update_id)
         else:
             verdict = self.flood.check(chat.id, cost)
+            self._charge(update.update_id)
             if verdict != "ok" and not await self._safe_now(chat.id, event):
                 await self._held_back(update, chat.id, verdict == "notice")
                 return
@@ -190,12 +240,16 @@ class Bridge:
 
     async def _held_back(self, update: Update, chat_id: int, notice: bool) -> None:
         """Not read: say so once per flood; the message id is tracked so /exit clears it."""
+        held = [update.message.message_id] if update.message is not None else []
+        async with self.store.conversation(chat_id) as conv:
+            conv.track(held)
+            if notice:
+                lang = State.from_dict(conv.state).lang if conv.state is not None else None
+                reply = Reply((Text.of(keys.SLOW_DOWN),))
+                conv.deliver(self.sender.ops(reply, lang or self.engine.default_lang))
+        self.wake()
         if update.callback_query is not None:
             await self.sender.answer_callback(update.callback_query.id)
-        held = [update.message.message_id] if update.message is not None else []
-        await self.store.track_messages(chat_id, held, self.clock())
-        if notice:
-            await self._notice(chat_id, None, keys.SLOW_DOWN)
 
     # ------------------------------------------------------------------ the step
 
@@ -207,61 +261,75 @@ class Bridge:
         if isinstance(event, Start):
             event = Start(client)
         env = await self._env(chat_id, client)
-        async with self.store.conversation(chat_id, update.update_id) as conv:
-            if conv.duplicate:
-                if query is not None:
-                    await self.sender.answer_callback(query.id)
-                return
-            state = State.from_dict(conv.state) if conv.state is not None else None
-            outcome = self.engine.step(state, event, env)
-            if any(isinstance(e, QuickExit | EraseData) for e in outcome.effects):
-                conv.forget()
-            else:
-                conv.save(outcome.state.to_dict())
-            reset = conv.reset
-        lang = outcome.state.lang or self.engine.default_lang
         incoming = [message.message_id] if message is not None else []
-
-        if any(isinstance(e, QuickExit) for e in outcome.effects):
-            if query is not None:
-                await self.sender.answer_callback(query.id)
+        outcome: Outcome | None = None
+        quick = False
+        async with self.store.conversation(chat_id, update.update_id) as conv:
+            if conv.stale and not self._urgent(event):
+                # Older than an update already applied (workers raced): never applied over
+                # newer state. Safety (quick exit, crisis words, /help...) always applies.
+                log.info("an update older than its chat's newest was not applied")
+                conv.track(incoming)  # still the survivor's message: /exit clears it
+            elif not conv.duplicate:
+                state = State.from_dict(conv.state) if conv.state is not None else None
+                outcome = self.engine.step(state, event, env)
+                quick = any(isinstance(e, QuickExit) for e in outcome.effects)
+                if quick or any(isinstance(e, EraseData) for e in outcome.effects):
+                    conv.forget()
+                else:
+                    conv.save(outcome.state.to_dict())
+                if quick:
+                    conv.cancel_outbox()  # nothing more goes to this chat
+                else:
+                    lang = outcome.state.lang or self.engine.default_lang
+                    replies = list(outcome.replies)
+                    if conv.reset:
+                        replies.insert(0, Reply((Text.of(keys.RESTARTED),)))
+                    ops: list[Op] = []
+                    if query is not None and isinstance(query.message, Message):
+                        ops, replies = self._answered(query.message, query.data, replies, lang)
+                    for reply in replies:
+                        ops += self.sender.ops(reply, lang)
+                    conv.deliver(ops, urgent=self._urgent(event))
+                    conv.track(incoming)  # with the step: /exit can clear it whatever follows
+        self.wake()
+        if query is not None:  # after the commit: the replies are safe whatever this does
+            await self.sender.answer_callback(query.id, self._callback_notice(outcome))
+        if outcome is None:  # a duplicate (applied before) or stale (newer state applied)
+            return
+        if quick:
             await self._quick_exit(chat_id, incoming, outcome)
             return
-
-        replies = list(outcome.replies)
-        if reset:
-            replies.insert(0, Reply((Text.of(keys.RESTARTED),)))
-        if query is not None and query.message is not None and isinstance(query.message, Message):
-            replies = await self._answered(query.id, query.message, query.data, replies, lang)
-        sent: list[int] = []
-        try:
-            for reply in replies:
-                sent += await self.sender.reply(chat_id, reply, lang)
-        except Blocked:
-            if outcome.state.mode == "handoff" and self.desk is not None:
-                await self.desk.survivor_left(chat_id, "blocked")
-            raise
-        # Tracked before the effects: whatever they do (or fail to do), /exit can clear these.
-        await self.store.track_messages(chat_id, incoming + sent, self.clock())
+        if outcome.effects and outcome.replies:
+            await self.sent_to(chat_id)  # the staff desk writes after this step's replies
         await self._effects(chat_id, outcome)
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):
                 await self._resume(chat_id, env)
 
-    async def _answered(
-        self, query_id: str, message: Message, data: str | None, replies: list[Reply], lang: str
-    ) -> list[Reply]:
-        """Answer the button press; show the answer in place of the buttons, or update them."""
+    def _callback_notice(self, outcome: Outcome | None) -> str | None:
+        """The short notice shown over a stale button (the question was already answered)."""
+        if outcome is None or not outcome.replies:
+            return None
+        if outcome.replies[0].body[:1] != (Text.of(keys.STALE),):
+            return None
+        return self.renderer.plain(
+            Text.of(keys.STALE), outcome.state.lang or self.engine.default_lang
+        )
+
+    def _answered(
+        self, message: Message, data: str | None, replies: list[Reply], lang: str
+    ) -> tuple[list[Op], list[Reply]]:
+        """Show the answer in place of the buttons, or update them (cosmetic operations)."""
         stale = bool(replies) and replies[0].body[:1] == (Text.of(keys.STALE),)
-        notice = self.renderer.plain(Text.of(keys.STALE), lang) if stale else None
-        await self.sender.answer_callback(query_id, notice)
         toggles = [r for r in replies if r.replaces_last]
         if toggles:
-            await self.sender.replace_keyboard(message, toggles[-1].token, toggles[-1], lang)
-            return [r for r in replies if not r.replaces_last]
-        if not stale:
-            await self.sender.show_answer(message, label_of(message.reply_markup, data))
-        return replies
+            op = self.sender.keyboard_op(message.message_id, toggles[-1], lang)
+            return [op], [r for r in replies if not r.replaces_last]
+        if stale:
+            return [], replies
+        text = answered_text(message, label_of(message.reply_markup, data))
+        return [{"k": "edit", "mid": message.message_id, "text": text, "kb": None}], replies
 
     async def _effects(self, chat_id: int, outcome: Outcome) -> None:
         state = outcome.state
@@ -306,11 +374,9 @@ class Bridge:
                 state, event, env if kept else Env(channel="telegram", storage=True)
             )
             conv.save(outcome.state.to_dict())
-        lang = outcome.state.lang or self.engine.default_lang
-        sent: list[int] = []
-        for reply in outcome.replies:
-            sent += await self.sender.reply(chat_id, reply, lang)
-        await self.store.track_messages(chat_id, sent, self.clock())
+            lang = outcome.state.lang or self.engine.default_lang
+            conv.deliver([op for reply in outcome.replies for op in self.sender.ops(reply, lang)])
+        self.wake()
 
     # ------------------------------------------------------------------ helpers
 
@@ -354,9 +420,9 @@ class Bridge:
             if conv.duplicate:
                 return
             lang = State.from_dict(conv.state).lang if conv.state is not None else None
-        reply = Reply((Text.of(key),))
-        sent = await self.sender.reply(chat_id, reply, lang or self.engine.default_lang)
-        await self.store.track_messages(chat_id, sent, self.clock())
+            reply = Reply((Text.of(key),))
+            conv.deliver(self.sender.ops(reply, lang or self.engine.default_lang))
+        self.wake()
 
     async def _leave(self, update: Update, chat: Chat) -> None:
         """Groups and channels are not served: say so briefly (where allowed) and leave."""
@@ -382,10 +448,15 @@ class Bridge:
         lang = self.catalogs.match(user.language_code if user else None)
         if update.callback_query is not None:
             await self.sender.answer_callback(update.callback_query.id)
+        if chat.id in self._notified:  # one notice per chat per outage, not one per retry
+            return
+        self._notified.add(chat.id)
         try:
-            await self.sender.reply(chat.id, self.engine.unavailable(lang), lang)
+            sent = await self.sender.reply(chat.id, self.engine.unavailable(lang), lang)
         except (Blocked, TelegramError) as exc:
             log.warning("could not tell a survivor the service is unavailable: %s", exc)
+            return
+        self._untracked.setdefault(chat.id, []).extend(sent)
 
 
 def _kind(update: Update) -> str:

@@ -8,17 +8,27 @@ tag in some translation still arrives, only without bold.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ForumIconColor
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -29,9 +39,12 @@ from tenacity import (
 from bot.channels.render import Renderer
 from bot.channels.telegram.keyboard import markup
 from bot.flow.replies import Reply
+from bot.store import Store, StoreUnavailable
+from bot.store.outbox import LEASE, Delivery, Op
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CALLBACK_TIMEOUT_S = 5.0  # a button's spinner: not worth waiting longer
 DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 DELETE_WINDOW = dt.timedelta(hours=48)  # older messages cannot be deleted by a bot
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -62,7 +75,7 @@ def _transient(exc: BaseException) -> bool:
 
 
 class Sender:
-    __slots__ = ("_attempts", "_wait", "bot", "protect", "renderer")
+    __slots__ = ("_attempts", "_timeouts", "_wait", "bot", "protect", "renderer")
 
     def __init__(
         self,
@@ -71,12 +84,40 @@ class Sender:
         protect: bool = True,
         attempts: int = 4,
         wait: float = 0.5,
+        read_timeout: float | None = None,
     ) -> None:
         self.bot = bot
         self.renderer = renderer
         self.protect = protect
         self._attempts = attempts
         self._wait = wait
+        # Sends and edits wait longer than other calls: giving up early on a slow Telegram
+        # is what sends a message twice (it may still deliver the first one).
+        self._timeouts: dict[str, Any] = (
+            {"read_timeout": read_timeout} if read_timeout is not None else {}
+        )
+
+    def ops(self, reply: Reply, lang: str | None) -> list[Op]:
+        """One engine reply as outbox operations: a send per part, buttons on the last."""
+        rendered = self.renderer.reply(reply, lang)
+        keyboard = markup(reply.token, rendered.buttons)
+        protect = self.protect and reply.sensitive
+        last = len(rendered.messages) - 1
+        return [
+            {
+                "k": "send",
+                "text": text,
+                "kb": keyboard.to_dict() if keyboard is not None and i == last else None,
+                "protect": protect,
+            }
+            for i, text in enumerate(rendered.messages)
+        ]
+
+    def keyboard_op(self, message_id: int, reply: Reply, lang: str | None) -> Op:
+        """Replace a question's buttons in place (a multi-choice toggle)."""
+        rendered = self.renderer.reply(reply, lang)
+        keyboard = markup(reply.token, rendered.buttons)
+        return {"k": "markup", "mid": message_id, "kb": keyboard.to_dict() if keyboard else None}
 
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -127,6 +168,7 @@ class Sender:
                 protect_content=protect,
                 message_thread_id=thread_id,
                 link_preview_options=NO_PREVIEW,
+                **self._timeouts,
             )
 
         try:
@@ -168,6 +210,7 @@ class Sender:
                 parse_mode=mode,
                 reply_markup=keyboard,
                 link_preview_options=NO_PREVIEW,
+                **self._timeouts,
             )
 
         try:
@@ -198,9 +241,7 @@ class Sender:
 
     async def show_answer(self, message: Message, label: str | None) -> None:
         """Edit an answered question: the answer stays visible, the buttons go."""
-        text = message.text_html or ""
-        if label:
-            text = f"{text}\n\n<b>✓ {html.escape(label)}</b>"
+        text = answered_text(message, label)
         try:
             await self._edit_text(message.chat_id, message.message_id, text, None)
         except BadRequest as exc:  # too old to edit, or already edited: harmless
@@ -223,15 +264,13 @@ class Sender:
             log.debug("could not update a keyboard: %s", exc.message)
 
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner: cosmetic, so one try, and a failure is only logged."""
         try:
-            await self._call(
-                "answerCallbackQuery",
-                lambda: self.bot.answer_callback_query(
-                    query_id, text=(text or None) and text[:200]
-                ),
+            await self.bot.answer_callback_query(
+                query_id, text=(text or None) and text[:200], read_timeout=CALLBACK_TIMEOUT_S
             )
-        except (BadRequest, Blocked) as exc:  # the query expired: nothing to do
-            log.debug("callback answer failed: %s", exc)
+        except TelegramError as exc:  # expired, or Telegram is struggling: nothing to do
+            log.debug("callback answer failed: %s", type(exc).__name__)
 
     async def delete(
         self, chat_id: int, message_ids: Sequence[int], now: dt.datetime | None = None
@@ -262,6 +301,229 @@ class Sender:
         return True
 
 
+def answered_text(message: Message, label: str | None) -> str:
+    """An answered question's text: the answer stays visible below it."""
+    text = message.text_html or ""
+    if label:
+        text = f"{text}\n\n<b>✓ {html.escape(label)}</b>"
+    return text
+
+
 def _log_refused(method: str) -> None:
     # One line, no content: the text may be a survivor's words or a crisis screen.
     log.warning("%s: Telegram refused the HTML markup; sent as plain text instead", method)
+
+
+class Courier:
+    """Delivers the outbox: each chat's rows in order, urgent chats first, retried until sent.
+
+    Failures are retried, never dropped, except where retrying cannot help or would repeat
+    what the survivor already has:
+
+    - a 5xx, a refused connection or a 429: the row is handed back and tried again after a
+      capped backoff (or Telegram's retry_after), for as long as it takes;
+    - a timeout is ambiguous (Telegram may have delivered the message anyway): the operation
+      is tried once more, then counted as delivered. So a message arrives at most twice
+      because of timeouts (see the README, "Delivery");
+    - Telegram refuses the operation for good (400): it is skipped; the survivor blocked the
+      bot (403): everything queued for the chat is dropped;
+    - cosmetic operations (the edit that shows the chosen answer, a toggled keyboard) get one
+      try: their failure never holds back the replies after them.
+
+    Each sent message id is tracked for quick exit in the transaction that records it sent.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        *,
+        concurrency: int = 16,
+        poll: float = 1.0,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        lease: dt.timedelta = LEASE,
+        on_blocked: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self._concurrency = concurrency
+        self._poll = poll
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._lease = lease
+        self._on_blocked = on_blocked
+        self._wake = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._fails: dict[int, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._trouble = False
+        self._checked = 0.0
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self.store.single_process:  # SQLite: no other sender; a crashed one left leases
+            with suppress(StoreUnavailable):
+                await self.store.release()
+        self._task = asyncio.create_task(self._run(), name="courier")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish what is being sent (up to `grace` seconds), hand the rest back, stop."""
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        try:
+            await self._stop_inflight(grace)
+        finally:
+            await self.store.resign()  # another worker becomes the sender
+
+    async def _stop_inflight(self, grace: float) -> None:
+        if self._inflight:
+            _, late = await asyncio.wait(list(self._inflight.values()), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            ids = list(self._inflight)
+            self._inflight.clear()
+            with suppress(StoreUnavailable):
+                await self.store.release(ids)
+
+    async def drained(self, within: float = 10.0) -> None:
+        """Wait until nothing is queued or being sent (tests, shutdown)."""
+        deadline = time.monotonic() + within
+        while self._inflight or await self._queued():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the outbox did not drain")
+            self.wake()
+            await asyncio.sleep(0.01)
+
+    async def sent_to(self, chat_id: int, within: float = 5.0) -> bool:
+        """Wait (up to `within` seconds) until what is queued for a chat went out: for the
+        few messages written outside the outbox (the staff desk's) that must come after."""
+        deadline = time.monotonic() + within
+        self.wake()
+        while await self.store.outbox_pending(chat_id):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def _queued(self) -> int:
+        try:
+            return await self.store.outbox_size()
+        except StoreUnavailable:  # nothing can be sent until the store is back
+            return 0
+
+    async def _run(self) -> None:
+        leading = False
+        while True:
+            self._wake.clear()
+            room = self._concurrency - len(self._inflight)
+            if not leading or time.monotonic() - self._checked > self._poll:
+                self._checked = time.monotonic()
+                was, leading = leading, await self.store.lead()
+                if leading and not was and not self.store.single_process:
+                    # The one sender: leases left are a dead sender's, take them over now.
+                    with suppress(StoreUnavailable):
+                        await self.store.release()
+                    await self.store.listen(self.wake)
+            if leading and room > 0:
+                try:
+                    batch = await self.store.claim_outbox(room, self._lease)
+                    if self._trouble:
+                        self._trouble = False
+                        log.info("outbox: the store answers again; delivering")
+                except StoreUnavailable:
+                    batch = []
+                    if not self._trouble:
+                        self._trouble = True
+                        log.info("outbox: the store is unavailable; delivery waits for it")
+                for delivery in batch:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._inflight[delivery.id] = task
+                    task.add_done_callback(partial(self._finished, delivery.id))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(row_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox: delivery failed: %s", type(task.exception()).__name__)
+        self._wake.set()
+
+    async def _deliver(self, d: Delivery) -> None:
+        tries = d.tries
+        try:
+            for i in range(d.done, len(d.ops)):
+                op = d.ops[i]
+                cosmetic = op.get("k") in ("edit", "markup")
+                try:
+                    sent = await self._do(d.chat_id, op)
+                except Blocked:
+                    await self.store.drop_chat_outbox(d.chat_id)
+                    if self._on_blocked is not None:
+                        await self._on_blocked(d.chat_id)
+                    return
+                except RetryAfter as exc:
+                    await self.store.retry_later(d, _seconds(exc.retry_after), tries=tries)
+                    return
+                except TimedOut:
+                    if not cosmetic and tries < 1:  # once more; after that, assume it arrived
+                        await self.store.retry_later(d, self._backoff, tries=tries + 1)
+                        return
+                    log.warning("outbox: %s timed out twice; counted as delivered", op.get("k"))
+                    sent = []
+                except BadRequest as exc:
+                    log.warning("outbox: Telegram refused a %s: %s", op.get("k"), exc.message)
+                    sent = []
+                except TelegramError as exc:
+                    if not cosmetic:
+                        fails = self._fails[d.id] = self._fails.get(d.id, 0) + 1
+                        wait = min(self._backoff * 2 ** (fails - 1), self._max_backoff)
+                        log.info("outbox: %s failed (%s); again in %.1fs", op.get("k"),
+                                 type(exc).__name__, wait)  # fmt: skip
+                        await self.store.retry_later(d, wait, tries=tries)
+                        return
+                    sent = []
+                self._fails.pop(d.id, None)
+                tries = 0
+                if not await self.store.advance(d, i + 1, sent, lease=self._lease):
+                    if sent:  # quick exit came while this was sending: take it back
+                        await self.sender.delete(d.chat_id, sent)
+                    return
+        except StoreUnavailable:
+            log.info("outbox: the store is unavailable; the row is tried again later")
+
+    async def _do(self, chat_id: int, op: Op) -> list[int]:
+        kind = op.get("k")
+        keyboard = InlineKeyboardMarkup.de_json(op["kb"], None) if op.get("kb") else None
+        if kind == "send":
+            message = await self.sender.send(
+                chat_id, op["text"], keyboard, bool(op.get("protect"))
+            )
+            return [message.message_id]
+        if kind == "edit":
+            await self.sender._edit_text(chat_id, int(op["mid"]), op["text"], keyboard)
+            return []
+        if kind == "markup":
+            await self.sender._call(
+                "editMessageReplyMarkup",
+                lambda: self.sender.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=int(op["mid"]), reply_markup=keyboard
+                ),
+            )
+            return []
+        if kind == "delete":
+            await self.sender.delete(chat_id, [int(m) for m in op["ids"]])
+            return []
+        log.warning("outbox: unknown operation %r skipped", kind)
+        return []
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

@@ -12,7 +12,9 @@ import contextlib
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
@@ -27,18 +29,27 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.bridge import Bridge, Desk
-from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.sender import Courier, Sender
 from bot.config import Settings
 from bot.flow import keys
 from bot.metrics import PURGED
 from bot.runtime import Runtime
-from bot.store import PurgeReport, Store
+from bot.store import PurgeReport, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 # chat_member: Telegram says at once when someone leaves the staff chat (their rights end).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Sends wait this long for Telegram before the outbox treats them as ambiguous (see Courier):
+# well above a healthy Bot API's answer, below the outbox lease.
+SEND_READ_TIMEOUT_S = 40.0
+POLL_SECONDS = 30  # getUpdates long-poll
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 class StartupError(Exception):
@@ -124,6 +135,9 @@ class TelegramService:
         desk: DeskFactory | None = None,
         rate_limiter: BaseRateLimiter[int] | None = None,
         retry_wait: float = 0.5,
+        send_timeout: float = SEND_READ_TIMEOUT_S,
+        courier_poll: float = 1.0,
+        poll_pause: float = 2.0,
         detector: Callable[[str], str | None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
@@ -151,13 +165,27 @@ class TelegramService:
         )
         if limiter is not None:
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
-        if webhook:
-            builder = builder.updater(None)
+        builder = builder.updater(None)  # polling is ours (run_polling): at least once
         self.application = builder.build()
         self.sender = Sender(
             self.application.bot, runtime.renderer, settings.protect_content, wait=retry_wait
         )
         self.desk = desk(self.sender) if desk is not None else None
+        # The outbox's own sender: one try per call (the outbox retries, knowing what is
+        # ambiguous), and a read timeout long enough for a slow Telegram.
+        self.courier = Courier(
+            store,
+            Sender(
+                self.application.bot,
+                runtime.renderer,
+                settings.protect_content,
+                attempts=1,
+                read_timeout=send_timeout,
+            ),
+            poll=courier_poll,
+            backoff=retry_wait * 2,
+            on_blocked=self._blocked,
+        )
         self.bridge = Bridge(
             settings,
             runtime.engine,
@@ -167,16 +195,24 @@ class TelegramService:
             self.sender,
             detector=detector,
             desk=self.desk,
+            wake=self.courier.wake,
+            sent_to=self.courier.sent_to,
         )
         if clock is not None:
             self.bridge.clock = clock
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._purge_task: asyncio.Task[None] | None = None
+        self._poll_pause = poll_pause
         self.started = False
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         await self.bridge.handle(update)
+
+    async def _blocked(self, chat_id: int) -> None:
+        log.info("a survivor has blocked the bot; stopped writing to them")
+        if self.desk is not None:
+            await self.desk.survivor_left(chat_id, "blocked")  # staff are told, once
 
     async def _on_error(self, _: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -201,17 +237,30 @@ class TelegramService:
         self._purge_task = asyncio.create_task(
             self.store.purge_forever(_count_purged), name="purge"
         )
+        await self.courier.start()
         self.started = True
 
     async def stop(self) -> None:
+        """Within half of HELPLINE_SHUTDOWN_SECONDS (the other half is for the updates in
+        flight): finish the sends in flight (a quarter at most; what is left stays in the
+        outbox for the next sender), stop the rest."""
         self.started = False
-        if self.desk is not None:
-            await self.desk.stop()
-        if self._purge_task is not None:
-            self._purge_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purge_task
-        await self.application.shutdown()
+        budget = self.settings.shutdown_seconds / 2
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(budget):
+                await self.courier.stop(grace=budget / 2)  # a quarter of the whole
+                if self.desk is not None:
+                    await self.desk.stop()
+                if self._purge_task is not None:
+                    self._purge_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._purge_task
+        except TimeoutError:
+            log.warning("shutdown: gave up waiting after %.0f s", time.monotonic() - started)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(max(1.0, budget - (time.monotonic() - started))):
+                await self.application.shutdown()
 
     async def set_commands(self) -> None:
         """The command menu, in every offered language Telegram can tell apart."""
@@ -245,19 +294,88 @@ class TelegramService:
                 log.warning("could not set the command menu (%s): %s", language, exc)
 
     async def run_polling(self, stop: asyncio.Event) -> None:
-        """Long polling until `stop` is set."""
+        """Long polling until `stop` is set, confirming updates only once they are applied.
+
+        Telegram forgets an update when a later getUpdates names an offset past it. That
+        offset is sent only after the whole batch was handled (each update committed with its
+        replies in the outbox), so a crash mid-batch gets the batch again: what was applied
+        comes back as duplicates and changes nothing, the rest is applied. An update the store
+        could not take holds the offset at itself and is fetched again after a pause.
+        """
         await self.start()
-        app = self.application
-        updater = app.updater
-        assert updater is not None
+        bot = self.application.bot
+        offset: int | None = None
         try:
-            await app.start()
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
+            await bot.delete_webhook()  # getUpdates is refused while a webhook is set
             log.info("polling Telegram for updates (Ctrl-C to stop)")
-            await stop.wait()
+            while not stop.is_set():
+                fetch = asyncio.create_task(
+                    bot.get_updates(
+                        offset=offset,
+                        timeout=POLL_SECONDS,
+                        allowed_updates=ALLOWED_UPDATES,
+                        read_timeout=POLL_SECONDS + 10,
+                    )
+                )
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not fetch.done():  # stopping: what was not fetched stays with Telegram
+                    fetch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                        await fetch
+                    break
+                try:
+                    updates = fetch.result()
+                except TelegramError as exc:
+                    log.warning("getUpdates failed (%s); trying again", type(exc).__name__)
+                    await _pause(stop, self._poll_pause)
+                    continue
+                if not updates:
+                    continue
+                held = await self._finish(self._apply_batch(updates), stop)
+                offset = held if held is not None else updates[-1].update_id + 1
+                if held is not None:
+                    await _pause(stop, self._poll_pause)
         finally:
-            if updater.running:
-                await updater.stop()
-            if app.running:
-                await app.stop()
             await self.stop()
+
+    async def _finish(
+        self, batch: Coroutine[Any, Any, int | None], stop: asyncio.Event
+    ) -> int | None:
+        """Run a batch; once stopping, give it half the shutdown time, then hand the rest
+        back to Telegram (raises CancelledError: the offset is not confirmed)."""
+        task = asyncio.create_task(batch)
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                done, _ = await asyncio.wait({task}, timeout=self.settings.shutdown_seconds / 2)
+                if not done:
+                    log.warning("shutdown: updates still being handled are left to Telegram")
+                    task.cancel()
+            return await task
+        finally:
+            stopping.cancel()
+
+    async def _apply_batch(self, updates: Sequence[Update]) -> int | None:
+        """Handle a batch: chats at the same time, each chat's updates in order. Returns the
+        first update id the store could not take (to fetch again), or None."""
+        chats: dict[int, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            chats.setdefault(chat.id if chat is not None else 0, []).append(update)
+        refused: list[int] = []
+
+        async def run(queue: list[Update]) -> None:
+            for update in queue:
+                try:
+                    await self.bridge.handle(update)
+                except StoreUnavailable:
+                    refused.append(update.update_id)
+                    return  # this chat's later updates wait for it
+                except Exception as exc:  # a bug: logged, and not fetched forever
+                    log.error("update failed: %s", type(exc).__name__)
+
+        await asyncio.gather(*(run(queue) for queue in chats.values()))
+        return min(refused) if refused else None

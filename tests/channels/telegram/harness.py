@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import time
@@ -47,6 +48,7 @@ class Bot:
     service: TelegramService
     settings: Settings
     webhook_port: int | None = None
+    task: asyncio.Task[None] | None = None  # polling: the loop (a test may kill it)
     _seen: float = field(default_factory=handled)
 
     async def settle(self, updates: int = 1, within: float = 10.0) -> None:
@@ -58,6 +60,7 @@ class Bot:
                 raise AssertionError(f"bot handled {handled() - self._seen} of {updates} updates")
             await asyncio.sleep(0.005)
         self._seen = handled()
+        await self.service.courier.drained(max(deadline - time.monotonic(), 1.0))
         if isinstance(self.service.desk, StaffDesk):  # relays to staff run in the background
             await asyncio.wait_for(self.service.desk.drained(), deadline - time.monotonic() + 1)
 
@@ -129,6 +132,7 @@ async def running_bot(
     data_dir: Path,
     mode: str = "polling",
     detector: Callable[[str], str | None] | None = None,
+    send_timeout: float = 5.0,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
     port = free_port() if mode == "webhook" else None
@@ -147,6 +151,7 @@ async def running_bot(
 
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
+        courier_poll=0.05, send_timeout=send_timeout, poll_pause=0.05,
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
         desk=desk if clock is not None else None, clock=clock,
     )  # fmt: skip
@@ -162,12 +167,13 @@ async def running_bot(
                 await runner.cleanup()
         else:
             stop = asyncio.Event()
-            task = asyncio.create_task(service.run_polling(stop))
+            task = bot.task = asyncio.create_task(service.run_polling(stop))
             await api.wait_for_call("getUpdates", timeout=10, finished=False)
             try:
                 yield bot
             finally:
                 stop.set()
-                await asyncio.wait_for(task, 20)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 20)
     finally:
         await store.close()

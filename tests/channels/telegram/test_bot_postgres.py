@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.store.commands import upgrade_databases
-from tests.channels.telegram.harness import running_bot
+from tests.channels.telegram.harness import handled, running_bot
 from tests.fakebot import FakeBotApi
 
 PG = ("127.0.0.1", 5432)
@@ -108,5 +109,14 @@ async def test_a_conversation_on_postgresql_survives_a_database_outage(
             assert "having trouble" in replies[0].text
             assert "findahelpline.com" in replies[0].text  # with crisis numbers, always
             proxy.restore()
+            # The refused update is fetched again and applied: nothing lost, no second notice.
+            deadline = time.monotonic() + 15
+            while api.pending_updates or await bot.service.store.outbox_size():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            await bot.service.courier.drained()
+            texts = [m.text or "" for m in api.bot_messages(una.id)]
+            assert sum("having trouble" in t for t in texts) == 1
+            bot._seen = handled()
             await bot.press(una, "no")  # the same conversation carries on by itself
             assert "Who are you asking for?" in bot.question(una).text

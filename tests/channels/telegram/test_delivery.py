@@ -1,0 +1,181 @@
+"""Chaos against the fake Bot API: a reply the bot decided on arrives, and at most twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.channels.telegram.sender import Courier
+from bot.runtime import Runtime
+from tests.fakebot import FakeBotApi
+
+from .harness import SECRET, handled, running_bot
+
+HELLO = "Hello"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+def _hellos(api: FakeBotApi, chat: int) -> int:
+    return sum(HELLO in (m.text or "") for m in api.bot_messages(chat))
+
+
+async def test_a_sender_killed_mid_burst_loses_no_reply(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path) as bot:
+        users = [api.add_user(f"U{i}") for i in range(12)]
+        api.delay_next("sendMessage", 0.3, times=6)  # some sends are in flight at the kill
+        for user in users:
+            await api.user_sends(user, "/start")
+        deadline = time.monotonic() + 10
+        while len(api.calls_to("sendMessage")) < 3:  # mid-burst
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.005)
+        # The worker's sender dies: stopped at once, nothing handed back, leases held.
+        courier = bot.service.courier
+        assert courier._task is not None
+        courier._task.cancel()
+        for task in list(courier._inflight.values()):
+            task.cancel()
+        await asyncio.sleep(0.5)
+        assert sum(1 for u in users if _hellos(api, u.id)) < len(users)  # replies were pending
+        # Telegram redelivers nothing here: the updates were committed, their replies with them.
+        # A new process on the same store (SQLite: the only sender, so leases are void).
+        revived = Courier(bot.service.store, courier.sender, poll=0.05, backoff=0.02)
+        await revived.start()
+        try:
+            await revived.drained(20)
+        finally:
+            await revived.stop()
+        for user in users:
+            assert 1 <= _hellos(api, user.id) <= 2, user.first_name  # the written bound
+
+
+async def test_5xx_and_slow_sends_delay_one_chat_not_the_others(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path, send_timeout=0.4) as bot:
+        slow, failing, *others = [api.add_user(f"C{i}") for i in range(6)]
+        # Telegram answers this chat's sends after 3 s (a 35 s answer, scaled down)...
+        api.delay_next("sendMessage", 3.0, times=2, chat_id=slow.id)
+        api.fail_next("sendMessage", 500, times=4, chat_id=failing.id)  # ...and fails this one
+        for user in (slow, failing, *others):
+            await api.user_sends(user, "/start")
+        deadline = time.monotonic() + 10
+        while not all(_hellos(api, u.id) for u in others):
+            assert time.monotonic() < deadline, "other chats were held up"
+            await asyncio.sleep(0.01)
+        assert not _hellos(api, slow.id)  # the others did not wait for the slow chat
+        await bot.settle(6, within=20)
+        for user in (failing, *others):
+            assert _hellos(api, user.id) == 1
+        # The send timed out, was tried once more (timed out too), then counted as delivered;
+        # Telegram carried out both late: two copies, the written bound, and no more.
+        deadline = time.monotonic() + 10
+        while _hellos(api, slow.id) < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        assert _hellos(api, slow.id) == 2
+
+
+async def test_a_failing_answer_edit_or_callback_answer_never_costs_the_reply(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path) as bot:
+        kim = api.add_user("Kim")
+        await bot.send(kim, "/start")
+        options = bot.options(kim)
+        api.fail_next("answerCallbackQuery", 500, times=10)
+        api.fail_next("editMessageText", 500, times=10)
+        before = len(api.bot_messages(kim.id))
+        replies = await bot.press(kim, options[0])
+        assert replies, "the next question did not arrive"
+        assert len(api.bot_messages(kim.id)) > before
+
+
+async def test_polling_killed_mid_batch_applies_every_update_once_after_restart(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    users = [api.add_user(f"P{i}") for i in range(30)]
+    async with running_bot(api, runtime, tmp_path) as bot:
+        assert bot.task is not None
+        api.delay_next("sendMessage", 0.2, times=3)
+        for user in users:  # one batch for getUpdates
+            await api.user_sends(user, "/start")
+        deadline = time.monotonic() + 10
+        while handled() - bot._seen < 3:  # mid-batch
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.002)
+        bot.task.cancel()  # the process dies: nothing more is fetched or confirmed
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot.task
+        assert handled() - bot._seen < len(users)
+    async with running_bot(api, runtime, tmp_path) as bot:  # restarted on the same data
+        deadline = time.monotonic() + 20
+        while not all(_hellos(api, u.id) for u in users):
+            assert time.monotonic() < deadline, "an update was lost"
+            await asyncio.sleep(0.02)
+        await bot.service.courier.drained()
+    for user in users:
+        assert _hellos(api, user.id) == 1, user.first_name  # applied once, sent once
+
+
+async def test_shutdown_is_bounded_and_hands_unsent_replies_on(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    ana = api.add_user("Ana")
+    api.delay_next("sendMessage", 30, times=1)  # Telegram hangs on this send
+    async with running_bot(api, runtime, tmp_path, shutdown_seconds=2, send_timeout=60) as bot:
+        await api.user_sends(ana, "/start")
+        await api.wait_for_call("sendMessage", timeout=10, finished=False)
+        started = time.monotonic()
+        assert bot.task is not None
+    assert time.monotonic() - started < 3  # within HELPLINE_SHUTDOWN_SECONDS, with margin
+    api.clear_faults()
+    async with running_bot(api, runtime, tmp_path) as bot:  # the next worker sends it
+        await bot.service.courier.drained()
+    assert _hellos(api, ana.id) >= 1
+
+
+def _update(update_id: int, message_id: int, text: str) -> dict[str, object]:
+    command = [{"type": "bot_command", "offset": 0, "length": len(text)}] if text[0] == "/" else []
+    return {"update_id": update_id, "message": {
+        "message_id": message_id, "date": int(time.time()), "text": text, "entities": command,
+        "chat": {"id": 4343, "type": "private", "first_name": "R"},
+        "from": {"id": 4343, "is_bot": False, "first_name": "R"}}}  # fmt: skip
+
+
+async def test_an_update_that_lost_a_race_is_not_applied_over_newer_state(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    async with running_bot(api, runtime, tmp_path, "webhook") as bot:
+        api.private_chat(api.add_user("R", user_id=4343, started=True))
+        url = f"http://127.0.0.1:{bot.webhook_port}/telegram"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+        async def post(update: dict[str, object]) -> None:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(url, json=update, headers=headers) as r,
+            ):
+                assert r.status == 200
+            await bot.service.courier.drained()
+
+        await post(_update(900, 10, "/start"))
+        before = len(api.bot_messages(4343))
+        await post(_update(899, 9, "hello"))  # another worker had it, and lost the race
+        assert len(api.bot_messages(4343)) == before  # not applied over the newer state
+        await post(_update(898, 8, "/help"))  # safety is always applied
+        assert len(api.bot_messages(4343)) > before
