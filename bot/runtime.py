@@ -89,11 +89,15 @@ def crisis_matcher(catalogs: Catalogs, model: bool = True) -> CrisisMatcher:
     """
     phrases: dict[str, list[str]] = {}
     exclusions: list[str] = []
+
+    def own_list(code: str, key: str) -> list[str]:
+        """A language's own list, even marked fuzzy: switching crisis words off because the
+        English example list changed would be the worst possible fallback."""
+        msg = catalogs.by_code[code].messages.get(key)
+        return CrisisMatcher.parse_list(msg.forms[0]) if msg and msg.forms else []
+
     for code in catalogs.codes:
-        catalog = catalogs.by_code[code]
         for kind, key in keys.CRISIS_WORDS.items():
-            phrases.setdefault(kind, []).extend(
-                CrisisMatcher.parse_list(catalog.lookup(key, None) or "")
-            )
-        exclusions.extend(CrisisMatcher.parse_list(catalog.lookup(keys.CRISIS_NOT, None) or ""))
+            phrases.setdefault(kind, []).extend(own_list(code, key))
+        exclusions.extend(own_list(code, keys.CRISIS_NOT))
     return CrisisMatcher(phrases, exclusions, crisis_model.load().is_possible if model else None)

@@ -29,6 +29,13 @@ from bot.i18n.catalog import (
 from bot.i18n.codes import SOURCE, canonical, same_locale
 
 WRAP = 78
+OWN_LISTS = "crisis.words."  # word lists each language writes for itself, not translations
+
+
+def is_own_list(key: str) -> bool:
+    """A change to the English crisis words is no change to another language's own list, so it
+    must never turn that list fuzzy (which would switch it off)."""
+    return key.startswith(OWN_LISTS)
 
 
 class ToolkitError(Exception):
@@ -174,6 +181,8 @@ def merge(template: polib.POFile, old: polib.POFile) -> tuple[polib.POFile, tupl
                 entry.msgstr = prev.msgstr_plural.get(0, "")
             entry.tcomment = prev.tcomment
             changed = (prev.msgid, prev.msgid_plural or "") != (src.msgid, src.msgid_plural or "")
+            if is_own_list(src.msgctxt or ""):  # each language's own word list: the English is an example
+                changed = False
             translated = bool(entry.msgstr or any(entry.msgstr_plural.values()))
             if translated and (changed or "fuzzy" in prev.flags):
                 entry.flags.append("fuzzy")
