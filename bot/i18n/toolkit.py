@@ -181,7 +181,7 @@ def merge(template: polib.POFile, old: polib.POFile) -> tuple[polib.POFile, tupl
                 entry.msgstr = prev.msgstr_plural.get(0, "")
             entry.tcomment = prev.tcomment
             changed = (prev.msgid, prev.msgid_plural or "") != (src.msgid, src.msgid_plural or "")
-            if is_own_list(src.msgctxt or ""):  # each language's own word list: the English is an example
+            if is_own_list(src.msgctxt or ""):  # its own list: the English is only an example
                 changed = False
             translated = bool(entry.msgstr or any(entry.msgstr_plural.values()))
             if translated and (changed or "fuzzy" in prev.flags):
