@@ -210,17 +210,55 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
     return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
 
 
-def _compile(branches: Iterable[tuple[str, str]]) -> re.Pattern[str]:
-    """One alternation whose branches each start with a literal character: the regex engine
-    then skips quickly to the places where a phrase can start."""
-    by_first: dict[str, set[str]] = {}
-    for first, rest in branches:
-        by_first.setdefault(first, set()).add(rest)
-    parts = []
-    for first, rests in sorted(by_first.items()):
-        ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
-        parts.append(re.escape(first) + (f"(?:{'|'.join(ordered)})" if ordered != [""] else ""))
-    return re.compile("|".join(parts))
+class _Alternation:
+    """One alternation whose branches each start with a literal character, compiled lazily: the
+    branches of one first character become a regex when that character first occurs in a text
+    (compiling every branch of every language up front took seconds). Matches exactly as the
+    single regex `first1(?:rests1)|first2(?:rests2)|...` would with finditer/search."""
+
+    __slots__ = ("_compiled", "_sources", "_starts")
+
+    def __init__(self, branches: Iterable[tuple[str, str]]) -> None:
+        by_first: dict[str, set[str]] = {}
+        for first, rest in branches:
+            by_first.setdefault(first, set()).add(rest)
+        self._sources: dict[str, str] = {}
+        for first, rests in by_first.items():
+            ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
+            self._sources[first] = re.escape(first) + (
+                f"(?:{'|'.join(ordered)})" if ordered != [""] else ""
+            )
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._starts: re.Pattern[str] | None = None  # any first character
+
+    def _group(self, first: str) -> re.Pattern[str]:
+        pattern = self._compiled.get(first)
+        if pattern is None:
+            pattern = self._compiled[first] = re.compile(self._sources[first])
+        return pattern
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if not self._sources:
+            return
+        if self._starts is None:
+            chars = "".join(sorted(self._sources))
+            self._starts = re.compile(f"[{re.escape(chars)}]")
+        at = 0
+        while (start := self._starts.search(text, at)) is not None:
+            i = start.start()
+            m = self._group(text[i]).match(text, i)
+            if m is None:
+                at = i + 1
+            else:
+                yield m
+                at = max(m.end(), i + 1)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self.finditer(text), None)
+
+
+def _compile(branches: Iterable[tuple[str, str]]) -> _Alternation:
+    return _Alternation(branches)
 
 
 # ---------------------------------------------------------------- words
