@@ -154,6 +154,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
             options.append([[a[0] for a in singles]])
         options.extend([[w] for w in a] for a in multis)
         grouped.append(options)
+    made: dict[tuple[str, ...], _Slot] = {}  # the same slots recur in every expansion
     for combo in itertools.product(*grouped):
         slots: list[tuple[_Slot, int]] = []
         gap = WORD_GAP
@@ -164,7 +165,12 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
                 if words == ["..."]:
                     gap = LONG_GAP
                     continue
-                slot = tuple(_Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*"))
+                key = tuple(words)
+                slot = made.get(key)
+                if slot is None:
+                    slot = made[key] = tuple(
+                        _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
+                    )
                 if slot:
                     slots.append((slot, gap if slots else 0))
                     gap = WORD_GAP
@@ -409,10 +415,29 @@ class _Engine:
         self._by_anchor: dict[int, list[_Phrase]] = {}
         branches: dict[str, list[tuple[str, str]]] = {}
         self._sources: list[tuple[str, str, list[tuple[str, str]]]] = []  # regex phrases
+        # The expansions of one phrase share their slot objects: their ids and length are
+        # worked out once per phrase (keyed by identity, the slots living as long as the phrase).
+        known: dict[int, frozenset[int]] = {}
+        lengths: dict[int, int] = {}
+
+        def slot_ids(alts: _Slot) -> frozenset[int]:
+            found = known.get(id(alts))
+            if found is None:
+                found = known[id(alts)] = frozenset(words.id_of(a) for a in alts)
+            return found
+
+        def shortest(alts: _Slot) -> int:
+            n = lengths.get(id(alts))
+            if n is None:
+                n = lengths[id(alts)] = min(len(a.word) - a.prefix for a in alts)
+            return n
+
         for kind, raw in phrases:
             phrase = normalize(raw)
             if not phrase:
                 continue
+            known.clear()
+            lengths.clear()
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
@@ -421,12 +446,11 @@ class _Engine:
                     self._sources.append((kind, raw.strip(), mine))
                     continue
                 ids = tuple(
-                    (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
-                    for alts, gap in slots
+                    (slot_ids(alts), WORD_GAP if gap == GLUED else gap) for alts, gap in slots
                 )
                 p = _Phrase(kind, ids, raw.strip())
-                anchor = max(slots, key=lambda s: min(len(a.word) - a.prefix for a in s[0]))
-                for wid in {words.id_of(a) for a in anchor[0]}:
+                anchor = max(range(len(slots)), key=lambda i: shortest(slots[i][0]))
+                for wid in ids[anchor][0]:
                     self._by_anchor.setdefault(wid, []).append(p)
         self._regexes = [(kind, _compile(branches[kind])) for kind in (*PRIORITY, "not")
                          if kind in branches]  # fmt: skip
