@@ -158,6 +158,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
             options.append([[a[0] for a in singles]])
         options.extend([[w] for w in a] for a in multis)
         grouped.append(options)
+    made: dict[tuple[str, ...], _Slot] = {}  # the same slots recur in every expansion
     for combo in itertools.product(*grouped):
         slots: list[tuple[_Slot, int]] = []
         gap = WORD_GAP
@@ -168,7 +169,12 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
                 if words == ["..."]:
                     gap = LONG_GAP
                     continue
-                slot = tuple(_Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*"))
+                key = tuple(words)
+                slot = made.get(key)
+                if slot is None:
+                    slot = made[key] = tuple(
+                        _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
+                    )
                 if slot:
                     slots.append((slot, gap if slots else 0))
                     gap = WORD_GAP
@@ -214,17 +220,55 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
     return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
 
 
-def _compile(branches: Iterable[tuple[str, str]]) -> re.Pattern[str]:
-    """One alternation whose branches each start with a literal character: the regex engine
-    then skips quickly to the places where a phrase can start."""
-    by_first: dict[str, set[str]] = {}
-    for first, rest in branches:
-        by_first.setdefault(first, set()).add(rest)
-    parts = []
-    for first, rests in sorted(by_first.items()):
-        ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
-        parts.append(re.escape(first) + (f"(?:{'|'.join(ordered)})" if ordered != [""] else ""))
-    return re.compile("|".join(parts))
+class _Alternation:
+    """One alternation whose branches each start with a literal character, compiled lazily: the
+    branches of one first character become a regex when that character first occurs in a text
+    (compiling every branch of every language up front took seconds). Matches exactly as the
+    single regex `first1(?:rests1)|first2(?:rests2)|...` would with finditer/search."""
+
+    __slots__ = ("_compiled", "_sources", "_starts")
+
+    def __init__(self, branches: Iterable[tuple[str, str]]) -> None:
+        by_first: dict[str, set[str]] = {}
+        for first, rest in branches:
+            by_first.setdefault(first, set()).add(rest)
+        self._sources: dict[str, str] = {}
+        for first, rests in by_first.items():
+            ordered = sorted(rests, key=len, reverse=True)  # longest first; "" (the char) last
+            self._sources[first] = re.escape(first) + (
+                f"(?:{'|'.join(ordered)})" if ordered != [""] else ""
+            )
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._starts: re.Pattern[str] | None = None  # any first character
+
+    def _group(self, first: str) -> re.Pattern[str]:
+        pattern = self._compiled.get(first)
+        if pattern is None:
+            pattern = self._compiled[first] = re.compile(self._sources[first])
+        return pattern
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if not self._sources:
+            return
+        if self._starts is None:
+            chars = "".join(sorted(self._sources))
+            self._starts = re.compile(f"[{re.escape(chars)}]")
+        at = 0
+        while (start := self._starts.search(text, at)) is not None:
+            i = start.start()
+            m = self._group(text[i]).match(text, i)
+            if m is None:
+                at = i + 1
+            else:
+                yield m
+                at = max(m.end(), i + 1)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self.finditer(text), None)
+
+
+def _compile(branches: Iterable[tuple[str, str]]) -> _Alternation:
+    return _Alternation(branches)
 
 
 # ---------------------------------------------------------------- words
@@ -375,10 +419,29 @@ class _Engine:
         self._by_anchor: dict[int, list[_Phrase]] = {}
         branches: dict[str, list[tuple[str, str]]] = {}
         self._sources: list[tuple[str, str, list[tuple[str, str]]]] = []  # regex phrases
+        # The expansions of one phrase share their slot objects: their ids and length are
+        # worked out once per phrase (keyed by identity, the slots living as long as the phrase).
+        known: dict[int, frozenset[int]] = {}
+        lengths: dict[int, int] = {}
+
+        def slot_ids(alts: _Slot) -> frozenset[int]:
+            found = known.get(id(alts))
+            if found is None:
+                found = known[id(alts)] = frozenset(words.id_of(a) for a in alts)
+            return found
+
+        def shortest(alts: _Slot) -> int:
+            n = lengths.get(id(alts))
+            if n is None:
+                n = lengths[id(alts)] = min(len(a.word) - a.prefix for a in alts)
+            return n
+
         for kind, raw in phrases:
             phrase = normalize(raw)
             if not phrase:
                 continue
+            known.clear()
+            lengths.clear()
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
@@ -387,12 +450,11 @@ class _Engine:
                     self._sources.append((kind, raw.strip(), mine))
                     continue
                 ids = tuple(
-                    (frozenset(words.id_of(a) for a in alts), WORD_GAP if gap == GLUED else gap)
-                    for alts, gap in slots
+                    (slot_ids(alts), WORD_GAP if gap == GLUED else gap) for alts, gap in slots
                 )
                 p = _Phrase(kind, ids, raw.strip())
-                anchor = max(slots, key=lambda s: min(len(a.word) - a.prefix for a in s[0]))
-                for wid in {words.id_of(a) for a in anchor[0]}:
+                anchor = max(range(len(slots)), key=lambda i: shortest(slots[i][0]))
+                for wid in ids[anchor][0]:
                     self._by_anchor.setdefault(wid, []).append(p)
         self._regexes = [(kind, _compile(branches[kind])) for kind in (*PRIORITY, "not")
                          if kind in branches]  # fmt: skip
