@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.flow import keys
 from bot.flow.conditions import SKIPPED, holds
-from bot.flow.directory import Audience, Country, Directory, Resource, Service, fits
+from bot.flow.directory import GLOBAL, Audience, Country, Directory, Resource, Service, fits
 from bot.flow.model import (
     Ask,
     Condition,
@@ -443,9 +443,12 @@ class Screens:
             contacts.append(line)
         if r.always_open:
             contacts.append(Text.of(keys.CARD_ALWAYS_OPEN))
-        # A service with several languages that lists the survivor's (Tagalog: tl or fil).
+        # A service with several languages that lists the survivor's (Tagalog: tl or fil):
+        # news to a Vietnamese speaker in Taiwan, noise to an English speaker on a global one.
         spoken = {x.split("-")[0].replace("fil", "tl") for x in r.languages}
-        if len(spoken) > 1 and (state.lang or "").split("-")[0].replace("fil", "tl") in spoken:
+        mine = (state.lang or "").split("-")[0].replace("fil", "tl")
+        global_english = mine == "en" and self.directory.origin.get(r.id) == GLOBAL
+        if len(spoken) > 1 and mine in spoken and not global_english:
             contacts.append(Text.of(keys.CARD_SPEAKS))
         for extra in r.extra:
             contacts.append(Text.of(extra))

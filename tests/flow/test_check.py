@@ -288,7 +288,7 @@ def test_a_service_shown_to_an_audience_it_excludes_fails(data: Path) -> None:
         data / "locales" / "helpline.pot",
         '"For people aged 13 and over in the UK when a platform hasn\'t acted on a "',
         '"Passed to the Revenge Porn Helpline. For people aged 13 and over in the UK when a '
-        'platform hasn\'t acted on a "',
+        "platform hasn't acted on a \"",
     )
     found = problems(data)
     assert any(

@@ -166,7 +166,8 @@ TABLE: list[tuple[dict[str, str | list[str]], str, str | None, list[str]]] = [
      "takeitdown", None, []),
     ({"country": "us", "who": "friend", "age": "adult"}, "us-ccri", None, []),
     # The partner section lists a service in every country.
-    ({"country": "us", "relationship": "partner"}, "us-ccri", "support", ["us-ccri", "us-rainn"]),
+    ({"country": "us", "relationship": "partner"}, "us-ccri", "support",
+     ["us-ndvh", "us-ccri"]),  # the national domestic violence hotline first
     ({"country": "gb", "relationship": "partner"}, "gb-rph", "support", ["gb-refuge"]),
     ({"country": "ca", "relationship": "partner"}, "stopncii", "support", ["ca-988"]),
     ({"country": "kr", "relationship": "partner"}, "kr-1366", "support", ["kr-1366"]),
