@@ -349,13 +349,13 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
     interrupting with every command, crisis words, numbers, media and other languages."""
     engine = runtime.engine
     others = [c for c in runtime.catalogs.codes if c != code]
-    interruptions: list[Event] = [
+    interruptions: list[Event] = [  # the rarest first: walks that end early still meet it
+        TextIn(HOSTILE[0], detected_lang=others[0] if others else None),
         *(Command(name) for name in keys.COMMAND_MENU),
         Command("nonsense"),
         *(TextIn(p) for p in _crisis_phrases(runtime)),
         TextIn("2"),
         TextIn("   "),
-        TextIn(HOSTILE[0], detected_lang=others[0] if others else None),
         Media("photo"),
         Choice("0", "stale"),
     ]
