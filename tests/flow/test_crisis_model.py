@@ -116,7 +116,7 @@ def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
     with_model = crisis_matcher(runtime.catalogs)
     lists_only = crisis_matcher(runtime.catalogs, model=False)
     # Phrasings no list holds (from the tuning set): only the model notices them.
-    for text in ("espero não acordar amanhã", "我不想存在了"):
+    for text in ("espero não acordar amanhã", "muốn mọi thứ dừng lại mãi mãi"):
         assert lists_only.match(text) is None
         assert with_model.match(text) == "possible"
 
