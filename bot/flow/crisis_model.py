@@ -22,9 +22,9 @@ the target in every language.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
-import random
 import re
 import sys
 import zlib
@@ -41,12 +41,11 @@ from bot.flow.crisis import MAX_CHARS, CrisisKind, CrisisMatcher, normalize
 CLASSES = ("danger", "selfharm", "ordinary")
 CRISIS = ("danger", "selfharm")
 BUCKETS = 1 << 18
-NGRAMS = (3, 4, 5)  # character n-grams of spaced scripts
+NGRAMS = (2, 3, 4, 5)  # character n-grams of spaced scripts
 UNSPACED_NGRAMS = (1, 2, 3, 4)  # ... of Chinese, Japanese, Thai: a character is nearly a word
-L2 = 1e-5  # weight decay of the logistic regression
-EPOCHS = 10
-ETA = 0.5  # first learning rate
-MIN_COUNT = 2  # features seen fewer times in training are left out (weight 0)
+ALPHA = 0.1  # additive smoothing of the crisis model
+LID_ALPHA = 0.5  # ... of the language guesser
+MIN_COUNT = 2  # features seen fewer times in training are left to the default weight
 FOLDS = 5
 FALSE_ALARM_BUDGET = 1 / 60  # out-of-sample, per language: half of the 1-in-30 target
 DIGITS = 4
@@ -55,7 +54,6 @@ DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "crisis"
 TRAIN_SETS = ("dev", "dev2")  # never "heldout": that is the exam
 
 _WORD = re.compile(r"[\w\u0591-\u05c7\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff']+")
-# The script of a message picks its threshold (the bot does not know the language typed in).
 SCRIPTS = (
     ("hangul", re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")),
     ("cjk", re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")),
@@ -65,7 +63,7 @@ SCRIPTS = (
     ("latin", re.compile(r"[a-z\u00c0-\u024f]")),
 )
 UNSPACED = ("cjk", "thai")
-OTHER = "other"  # any other script: the strictest threshold of all
+OTHER = "other"  # a script or language the training sets do not hold: the strictest threshold
 
 
 def script(clean: str) -> str:
@@ -78,9 +76,22 @@ def script(clean: str) -> str:
     return best
 
 
-def analyse(text: str) -> tuple[str, list[int]]:
-    """The script of a text, and the sorted hashed buckets of its character n-grams (1-4 in
-    Chinese, Japanese and Thai, else 3-5, across spaces) and word 1-2-grams."""
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What the model reads of a message: its script, crisis features and language clues."""
+
+    script: str
+    features: list[int]  # sorted hashed character n-grams and word 1-2-grams
+    clues: list[int]  # hashed words (characters and pairs of them where words have no spaces)
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode()) % BUCKETS
+
+
+def analyse(text: str) -> Analysed:
+    """Character n-grams (1-4 in Chinese, Japanese and Thai, else 2-5, across spaces) and word
+    1-2-grams of the folded text, and the clues to its language."""
     clean = normalize(text[:MAX_CHARS])
     kind = script(clean)
     out: set[int] = set()
@@ -89,28 +100,114 @@ def analyse(text: str) -> tuple[str, list[int]]:
         for i in range(len(padded) - n + 1):
             gram = padded[i : i + n]
             if gram.strip():
-                out.add(zlib.crc32(f"c{gram}".encode()) % BUCKETS)
+                out.add(_hash(f"c{gram}"))
     words = [w.strip("'") for w in _WORD.findall(clean)]
     words = [w for w in words if w]
     for i, word in enumerate(words):
-        out.add(zlib.crc32(f"w{word}".encode()) % BUCKETS)
+        out.add(_hash(f"w{word}"))
         if i:
-            out.add(zlib.crc32(f"b{words[i - 1]} {word}".encode()) % BUCKETS)
-    return kind, sorted(out)
+            out.add(_hash(f"b{words[i - 1]} {word}"))
+    if kind in UNSPACED:
+        letters = clean.replace(" ", "")
+        clues = [_hash(f"l{c}") for c in letters]
+        clues += [_hash(f"l{a}{b}") for a, b in itertools.pairwise(letters)]
+    else:
+        clues = [_hash(f"l{w}") for w in words]
+    return Analysed(kind, sorted(out), clues)
 
 
 def features(text: str) -> set[int]:
     """Hashed buckets of the character n-grams and word 1-2-grams of a folded text."""
-    return set(analyse(text)[1])
+    return set(analyse(text).features)
+
+
+@dataclass(frozen=True)
+class Languages:
+    """A naive Bayes guess of the language among those of the training sets written in the
+    text's script: each language's false alarms are measured apart, so a threshold per
+    language lets a well-measured language (many ordinary messages) have a lower one."""
+
+    codes: tuple[str, ...]
+    by_script: Mapping[str, tuple[int, ...]]  # script -> languages written in it
+    default: tuple[float, ...]  # log-probability of a clue a language never showed
+    clues: Mapping[int, Mapping[int, float]]  # clue -> language -> log-probability - default
+
+    def guess(self, analysed: Analysed) -> str:
+        """The likeliest language code, or OTHER for a script no training language uses."""
+        candidates = self.by_script.get(analysed.script, ())
+        if not candidates:
+            return OTHER
+        n = len(analysed.clues)
+        score = {c: n * self.default[c] for c in candidates}
+        for clue in analysed.clues:
+            for lang, delta in self.clues.get(clue, {}).items():
+                if lang in score:
+                    score[lang] += delta
+        return self.codes[max(candidates, key=lambda c: (score[c], -c))]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "codes": list(self.codes),
+            "by_script": {k: list(v) for k, v in sorted(self.by_script.items())},
+            "default": list(self.default),
+            "clues": {
+                str(c): [[lang, d] for lang, d in sorted(ds.items())]
+                for c, ds in sorted(self.clues.items())
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Languages:
+        return cls(
+            codes=tuple(data["codes"]),
+            by_script={k: tuple(v) for k, v in data["by_script"].items()},
+            default=tuple(float(d) for d in data["default"]),
+            clues={int(c): {int(k): float(d) for k, d in ds} for c, ds in data["clues"].items()},
+        )
+
+    @classmethod
+    def fit(cls, examples: Sequence[tuple[str, Analysed]]) -> Languages:
+        codes = tuple(sorted({loc for loc, _ in examples}))
+        index = {c: i for i, c in enumerate(codes)}
+        counts: dict[int, dict[int, int]] = {}
+        totals = [0] * len(codes)
+        scripts: dict[str, dict[int, int]] = {}
+        for loc, a in examples:
+            lang = index[loc]
+            per = scripts.setdefault(a.script, {})
+            per[lang] = per.get(lang, 0) + 1
+            for clue in a.clues:
+                row = counts.setdefault(clue, {})
+                row[lang] = row.get(lang, 0) + 1
+            totals[lang] += len(a.clues)
+        vocab = len(counts)
+        denom = [math.log(t + LID_ALPHA * vocab) for t in totals]
+        default = tuple(round(math.log(LID_ALPHA) - d, DIGITS) for d in denom)
+        clues = {
+            clue: {
+                lang: round(math.log(n + LID_ALPHA) - math.log(LID_ALPHA), DIGITS)
+                for lang, n in sorted(row.items())
+            }
+            for clue, row in sorted(counts.items())
+            if sum(row.values()) >= MIN_COUNT
+        }
+        by_script = {
+            kind: tuple(sorted(lang for lang, n in per.items() if n >= 3))
+            for kind, per in sorted(scripts.items())
+            if kind != OTHER
+        }
+        return cls(codes, by_script, default, clues)
 
 
 @dataclass(frozen=True)
 class CrisisModel:
-    """Per feature: the weight of crisis against ordinary, and of danger against self-harm;
-    a threshold on the crisis score per script."""
+    """Per feature: the log-odds of crisis against ordinary, and of danger against self-harm;
+    a threshold on the crisis score per language, guessed from the text."""
 
     weights: Mapping[int, tuple[float, float]]
+    default: tuple[float, float]
     bias: tuple[float, float]
+    languages: Languages
     thresholds: Mapping[str, float]
 
     @property
@@ -118,28 +215,33 @@ class CrisisModel:
         """The strictest threshold: the one for scripts the training sets do not hold."""
         return self.thresholds[OTHER]
 
-    def _logits(self, feats: Sequence[int]) -> tuple[float, float]:
-        crisis, danger = 0.0, 0.0
-        get = self.weights.get
+    def score(self, analysed: Analysed) -> tuple[float, float]:
+        """The crisis and danger log-odds over the square root of the number of features (long
+        and short messages on one scale)."""
+        feats = analysed.features
+        if not feats:
+            return -math.inf, 0.0
+        crisis, danger = self.bias
+        get, default = self.weights.get, self.default
         for f in feats:
-            w = get(f)
-            if w is not None:
-                crisis += w[0]
-                danger += w[1]
-        scale = 1 / math.sqrt(len(feats))
-        return self.bias[0] + crisis * scale, self.bias[1] + danger * scale
+            c, d = get(f, default)
+            crisis += c
+            danger += d
+        scale = math.sqrt(len(feats))
+        return crisis / scale, danger / scale
+
+    def threshold_for(self, analysed: Analysed) -> float:
+        return self.thresholds.get(self.languages.guess(analysed), self.threshold)
 
     def scored(self, text: str) -> tuple[float, float, float]:
-        """The crisis log-odds, the threshold for the text's script, the danger log-odds."""
-        kind, feats = analyse(text)
-        if not feats:
-            return -math.inf, self.threshold, 0.0
-        crisis, danger = self._logits(feats)
-        return crisis, self.thresholds.get(kind, self.threshold), danger
+        """The crisis score, the threshold for the text's language, the danger log-odds."""
+        analysed = analyse(text)
+        crisis, danger = self.score(analysed)
+        return crisis, self.threshold_for(analysed), danger
 
     def crisis_score(self, text: str) -> float:
         """How much a text looks like a crisis message: higher is more alarming."""
-        return self.scored(text)[0]
+        return self.score(analyse(text))[0]
 
     def kind(self, text: str) -> str | None:
         """'danger' or 'selfharm' when the score reaches its threshold, else None."""
@@ -159,6 +261,8 @@ class CrisisModel:
             "ngrams": [list(NGRAMS), list(UNSPACED_NGRAMS)],
             "thresholds": dict(sorted(self.thresholds.items())),
             "bias": list(self.bias),
+            "default": list(self.default),
+            "languages": self.languages.to_json(),
             "weights": {str(f): list(w) for f, w in sorted(self.weights.items())},
         }
 
@@ -171,7 +275,9 @@ class CrisisModel:
             raise ValueError("weights file built with other features; run train")
         return cls(
             weights={int(f): (float(w[0]), float(w[1])) for f, w in data["weights"].items()},
+            default=(float(data["default"][0]), float(data["default"][1])),
             bias=(float(data["bias"][0]), float(data["bias"][1])),
+            languages=Languages.from_json(data["languages"]),
             thresholds={k: float(v) for k, v in data["thresholds"].items()},
         )
 
@@ -210,7 +316,6 @@ def load(path: Path = WEIGHTS) -> CrisisModel:
 # ---------------------------------------------------------------- training
 
 Example = tuple[str, str, str]  # locale, class, text
-Analysed = tuple[str, list[int]]  # script, features
 
 
 def _text(item: object) -> str:
@@ -234,58 +339,56 @@ def training_examples() -> list[Example]:
     return load_examples(DATA / name for name in TRAIN_SETS)
 
 
-def _logistic(rows: Sequence[tuple[Sequence[int], float]]) -> tuple[dict[int, float], float]:
-    """L2-regularised logistic regression by stochastic gradient descent, in pure Python.
+def _log_odds(
+    rows: Sequence[tuple[Sequence[int], bool]], keep: Iterable[int]
+) -> tuple[dict[int, float], float, float]:
+    """Naive Bayes over present features: per kept feature the log-odds of the rows marked
+    True against the others, the default for any other feature, and the prior log-odds."""
+    count: tuple[dict[int, int], dict[int, int]] = ({}, {})
+    total = [0, 0]
+    docs = [0, 0]
+    for feats, yes in rows:
+        side = count[yes]
+        for f in feats:
+            side[f] = side.get(f, 0) + 1
+        total[yes] += len(feats)
+        docs[yes] += 1
+    no_denom = math.log(total[False] + ALPHA * BUCKETS)
+    yes_denom = math.log(total[True] + ALPHA * BUCKETS)
 
-    Each row is a set of present features scaled to unit length (long and short messages on
-    one scale) and a target of 1 or 0. The order of the rows is shuffled with a fixed seed, so
-    training is repeatable."""
-    w: dict[int, float] = {}
-    bias = 0.0
-    scale = 1.0  # the weights are scale * w: decay without touching every weight
-    order = list(range(len(rows)))
-    rng = random.Random(0)
-    step = 0
-    for _ in range(EPOCHS):
-        rng.shuffle(order)
-        for i in order:
-            feats, target = rows[i]
-            unit = 1 / math.sqrt(len(feats))
-            eta = ETA / (1 + ETA * L2 * step)
-            step += 1
-            z = bias + scale * unit * sum(w.get(f, 0.0) for f in feats)
-            p = 1 / (1 + math.exp(-z)) if z > -30 else 0.0
-            grad = p - target
-            scale *= 1 - eta * L2
-            delta = eta * grad * unit / scale
-            for f in feats:
-                w[f] = w.get(f, 0.0) - delta
-            bias -= eta * grad * 0.1
-    return {f: v * scale for f, v in w.items()}, bias
+    def odds(yes: int, no: int) -> float:
+        return round(math.log(yes + ALPHA) - yes_denom - math.log(no + ALPHA) + no_denom, DIGITS)
+
+    weights = {f: odds(count[True].get(f, 0), count[False].get(f, 0)) for f in keep}
+    prior = math.log(max(docs[True], 1) / max(docs[False], 1))
+    return weights, odds(0, 0), round(prior, DIGITS)
 
 
 def fit(
-    examples: Sequence[tuple[str, Sequence[int]]],
+    examples: Sequence[tuple[str, str, Analysed]],
     thresholds: Mapping[str, float] | None = None,
     min_count: int = MIN_COUNT,
 ) -> CrisisModel:
-    """Crisis against ordinary, and danger against self-harm: two logistic regressions."""
+    """Crisis (danger or self-harm) against ordinary, danger against self-harm, and the
+    language guesser, from (locale, class, analysed message) triples."""
     seen: dict[int, int] = {}
-    for _, feats in examples:
-        for f in feats:
+    for _, _, a in examples:
+        for f in a.features:
             seen[f] = seen.get(f, 0) + 1
-    kept = [(label, [f for f in feats if seen[f] >= min_count]) for label, feats in examples]
-    kept = [(label, feats) for label, feats in kept if feats]
-    crisis, crisis_bias = _logistic([(f, float(label != "ordinary")) for label, f in kept])
-    danger, danger_bias = _logistic([(f, float(label == "danger")) for label, f in kept
-                                     if label != "ordinary"])  # fmt: skip
-    weights = {
-        f: (round(crisis.get(f, 0.0), DIGITS), round(danger.get(f, 0.0), DIGITS))
-        for f in sorted(set(crisis) | set(danger))
-    }
-    weights = {f: w for f, w in weights.items() if w != (0.0, 0.0)}
-    bias = (round(crisis_bias, DIGITS), round(danger_bias, DIGITS))
-    return CrisisModel(weights, bias, thresholds or {OTHER: math.inf})
+    keep = sorted(f for f, n in seen.items() if n >= min_count)
+    crisis, crisis_default, crisis_prior = _log_odds(
+        [(a.features, label != "ordinary") for _, label, a in examples], keep
+    )
+    danger, danger_default, danger_prior = _log_odds(
+        [(a.features, label == "danger") for _, label, a in examples if label != "ordinary"], keep
+    )
+    return CrisisModel(
+        weights={f: (crisis[f], danger[f]) for f in keep},
+        default=(crisis_default, danger_default),
+        bias=(crisis_prior, danger_prior),
+        languages=Languages.fit([(loc, a) for loc, _, a in examples]),
+        thresholds=thresholds or {OTHER: math.inf},
+    )
 
 
 def _canonical(examples: Sequence[Example]) -> list[Example]:
@@ -298,48 +401,42 @@ def folds(examples: Sequence[Example], k: int = FOLDS) -> list[int]:
     return [zlib.crc32(f"{loc}|{label}|{text}".encode()) % k for loc, label, text in examples]
 
 
-def _scores(model: CrisisModel, analysed: Sequence[Analysed]) -> list[float]:
-    return [model._logits(f)[0] if f else -math.inf for _, f in analysed]
-
-
 def out_of_fold(
-    examples: Sequence[Example], analysed: Sequence[Analysed] | None = None, k: int = FOLDS
-) -> list[float]:
-    """The crisis score of every example by a model that did not see it."""
-    analysed = [analyse(t) for _, _, t in examples] if analysed is None else analysed
+    examples: Sequence[Example], analysed: Sequence[Analysed], k: int = FOLDS
+) -> list[tuple[float, str]]:
+    """The crisis score and guessed language of every example, by a model that did not see it."""
     fold_of = folds(examples, k)
-    scores = [0.0] * len(examples)
+    out: list[tuple[float, str]] = [(0.0, OTHER)] * len(examples)
     for fold in range(k):
         inside = [i for i in range(len(examples)) if fold_of[i] != fold]
-        model = fit([(examples[i][1], analysed[i][1]) for i in inside])
-        outside = [i for i in range(len(examples)) if fold_of[i] == fold]
-        for i, s in zip(outside, _scores(model, [analysed[i] for i in outside]), strict=True):
-            scores[i] = s
-    return scores
+        model = fit([(examples[i][0], examples[i][1], analysed[i]) for i in inside])
+        for i in range(len(examples)):
+            if fold_of[i] == fold:
+                out[i] = (model.score(analysed[i])[0], model.languages.guess(analysed[i]))
+    return out
 
 
 def choose_thresholds(
     examples: Sequence[Example],
-    scripts: Sequence[str],
-    scores: Sequence[float],
+    scored: Sequence[tuple[float, str]],
     budget: float = FALSE_ALARM_BUDGET,
 ) -> dict[str, float]:
-    """Per script, the lowest threshold keeping out-of-sample false alarms within budget in
-    every language: a language may have floor(budget * n) false alarms among its n ordinary
-    messages in that script (so never more than its budget over all scripts). Scripts without
-    ordinary messages to measure get the strictest threshold found."""
+    """Per guessed language, the lowest threshold keeping out-of-sample false alarms within
+    budget in every language: a language may have floor(budget * n) false alarms among its n
+    ordinary messages guessed as one language (so never more than its budget in all). OTHER,
+    for any language the training sets do not hold, gets the strictest threshold found."""
     ordinary: dict[tuple[str, str], list[float]] = {}
-    for (loc, label, _), kind, score in zip(examples, scripts, scores, strict=True):
+    for (loc, label, _), (score, guess) in zip(examples, scored, strict=True):
         if label == "ordinary":
-            ordinary.setdefault((kind, loc), []).append(score)
+            ordinary.setdefault((guess, loc), []).append(score)
     thresholds: dict[str, float] = {}
-    for (kind, _), found in sorted(ordinary.items()):
+    for (guess, _), found in sorted(ordinary.items()):
         allowed = math.floor(budget * len(found))
         top = sorted(found, reverse=True)
         above = -math.inf
         if allowed < len(top):  # just above the (allowed+1)-th highest ordinary score
             above = math.floor(top[allowed] * 10**DIGITS + 1) / 10**DIGITS
-        thresholds[kind] = max(thresholds.get(kind, -math.inf), above)
+        thresholds[guess] = max(thresholds.get(guess, -math.inf), above)
     thresholds[OTHER] = max([thresholds.get(OTHER, -math.inf), *thresholds.values()])
     return thresholds
 
@@ -347,20 +444,20 @@ def choose_thresholds(
 def choose_threshold(
     examples: Sequence[Example], scores: Sequence[float], budget: float = FALSE_ALARM_BUDGET
 ) -> float:
-    """One threshold for every script (kept for comparison): the strictest per-script one."""
-    return choose_thresholds(examples, [OTHER] * len(examples), scores, budget)[OTHER]
+    """One threshold for every language (kept for comparison): the strictest."""
+    return choose_thresholds(examples, [(s, OTHER) for s in scores], budget)[OTHER]
 
 
 def _trained(
     examples: Sequence[Example],
-) -> tuple[CrisisModel, list[Analysed], list[float]]:
-    """The model of sorted examples, their features and out-of-fold scores."""
+) -> tuple[CrisisModel, list[Analysed], list[tuple[float, str]]]:
+    """The model of sorted examples, their analyses and out-of-fold scores and guesses."""
     examples = _canonical(examples)
     analysed = [analyse(text) for _, _, text in examples]
-    scores = out_of_fold(examples, analysed)
-    thresholds = choose_thresholds(examples, [a[0] for a in analysed], scores)
-    model = fit([(ex[1], a[1]) for ex, a in zip(examples, analysed, strict=True)], thresholds)
-    return model, analysed, scores
+    scored = out_of_fold(examples, analysed)
+    thresholds = choose_thresholds(examples, scored)
+    triples = [(loc, label, a) for (loc, label, _), a in zip(examples, analysed, strict=True)]
+    return fit(triples, thresholds), analysed, scored
 
 
 def train(examples: Sequence[Example] | None = None) -> CrisisModel:
@@ -402,13 +499,8 @@ def _table(title: str, examples: Sequence[Example], hits: Sequence[bool]) -> lis
     return lines
 
 
-def _passes(
-    model: CrisisModel, analysed: Sequence[Analysed], scores: Sequence[float]
-) -> list[bool]:
-    return [
-        s >= model.thresholds.get(a[0], model.threshold)
-        for a, s in zip(analysed, scores, strict=True)
-    ]
+def _passes(model: CrisisModel, scored: Sequence[tuple[float, str]]) -> list[bool]:
+    return [s >= model.thresholds.get(guess, model.threshold) for s, guess in scored]
 
 
 def cv_report(examples: Sequence[Example]) -> list[str]:
@@ -420,7 +512,7 @@ def cv_report(examples: Sequence[Example]) -> list[str]:
 
     matcher = crisis_matcher(Catalogs.load(Settings().locales_dir), model=False)
     examples = _canonical(examples)
-    model, analysed, scores = _trained(examples)
+    model, _, scored = _trained(examples)
     thresholds = ", ".join(f"{k} {v}" for k, v in sorted(model.thresholds.items()))
     lines = [f"thresholds ({FOLDS}-fold, false alarms <= {FALSE_ALARM_BUDGET:.3f}): {thresholds}"]
 
@@ -435,13 +527,15 @@ def cv_report(examples: Sequence[Example]) -> list[str]:
             )
         )
 
-    both(examples, _passes(model, analysed, scores), f"{'+'.join(TRAIN_SETS)} {FOLDS}-fold")
+    both(examples, _passes(model, scored), f"{'+'.join(TRAIN_SETS)} {FOLDS}-fold")
     for name in TRAIN_SETS if len(TRAIN_SETS) > 1 else ():
         rest = [DATA / other for other in TRAIN_SETS if other != name]
         trained = _trained(load_examples(rest))[0]
         held = _canonical(load_examples([DATA / name]))
-        held_analysed = [analyse(text) for _, _, text in held]
-        hits = _passes(trained, held_analysed, _scores(trained, held_analysed))
+        analysed = [analyse(text) for _, _, text in held]
+        hits = _passes(
+            trained, [(trained.score(a)[0], trained.languages.guess(a)) for a in analysed]
+        )
         both(held, hits, f"trained without {name}, tested on {name}")
     return lines
 
