@@ -144,11 +144,6 @@ def analyse(text: str) -> Analysed:
     return Analysed(kind, sorted(out), clues)
 
 
-def features(text: str) -> set[int]:
-    """Hashed buckets of the character n-grams and word 1-2-grams of a folded text."""
-    return set(analyse(text).features)
-
-
 @dataclass(frozen=True)
 class Languages:
     """A naive Bayes guess of the language among those of the training sets written in the
