@@ -140,13 +140,13 @@ def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
     with_model = crisis_matcher(runtime.catalogs)
     lists_only = crisis_matcher(runtime.catalogs, model=False)
     # Phrasings no list holds (from the tuning set): only the model notices them.
-    for text in ("espero não acordar amanhã", "muốn mọi thứ dừng lại mãi mãi"):
+    for text in ("er hat gesagt er fackelt die wohnung ab", "มันยืนกับเพื่อนสองคนหน้าประตูบ้าน"):
         assert lists_only.match(text) is None
         assert with_model.match(text) == "possible"
 
 
 def test_a_message_only_the_model_flags_gets_the_check_in(runtime: Runtime) -> None:
-    w = to_results(runtime, country="tw").say("espero não acordar amanhã")
+    w = to_results(runtime, country="tw").say("er hat gesagt er fackelt die wohnung ab")
     reply = w.replies[0]
     assert reply.kind == "crisis" and reply.body[0].key == "checkin.question"
     assert [b.id for b in w.prompt.buttons] == ["_danger", "_selfharm", "_continue"]
