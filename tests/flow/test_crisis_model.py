@@ -37,7 +37,7 @@ OBVIOUS = [
     "je veux mourir",
     "죽고 싶어",
     "أريد أن أقتل نفسي",
-    "aku gak takut mati lagi, malah nunggu",
+    QUIET,
 ]
 
 
@@ -122,15 +122,18 @@ def test_the_threshold_follows_the_language_the_message_is_written_in() -> None:
 # ---------------------------------------------------------------- wired into the matcher
 
 
+QUIET = "aku gak takut mati lagi, malah nunggu"  # "not afraid of dying any more, waiting for it"
+
+
 def test_the_model_adds_only_a_check_in_where_no_phrase_matches() -> None:
     matcher = CrisisMatcher({"danger": ["kill me"]}, possible=load().is_possible)
-    assert matcher.match("aku gak takut mati lagi, malah nunggu") == "possible"
+    assert matcher.match(QUIET) == "possible"
     assert matcher.match("he will kill me") == "danger"  # the lists keep the strong tiers
     assert matcher.match("how do i report a fake account") is None
-    assert ("possible", "(the on-device model)") in matcher.explain("aku gak takut mati lagi, malah nunggu")
-    assert CrisisMatcher({"danger": ["kill me"]}).match("aku gak takut mati lagi, malah nunggu") is None
+    assert ("possible", "(the on-device model)") in matcher.explain(QUIET)
+    assert CrisisMatcher({"danger": ["kill me"]}).match(QUIET) is None
     tier = ModelTier(load())
-    assert tier.explain("aku gak takut mati lagi, malah nunggu")[0][0] == "possible"
+    assert tier.explain(QUIET)[0][0] == "possible"
     assert tier.explain("how do i report a fake account") == []
 
 
