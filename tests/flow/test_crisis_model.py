@@ -37,7 +37,7 @@ OBVIOUS = [
     "je veux mourir",
     "죽고 싶어",
     "أريد أن أقتل نفسي",
-    QUIET,
+    "ich will mich umbringen",
 ]
 
 
