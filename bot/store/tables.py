@@ -120,6 +120,9 @@ class CaseRow(MainTable, table=True):
     announced_at: dt.datetime | None = _when(nullable=True)  # last (re-)announcement
     closed_at: dt.datetime | None = _when(nullable=True)
     blocked_at: dt.datetime | None = _when(nullable=True)  # the survivor blocked the bot
+    codeword_enc: bytes | None = None  # scrypt salt and hash of the code word, sealed
+    codeword_fails: int = Field(default=0)  # wrong tries since the last right one or lock
+    locked_until: dt.datetime | None = _when(nullable=True)  # too many wrong code words
 
 
 class StaffTopic(MainTable, table=True):
