@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 from bot.flow.codeword import acceptable, normalise
-from bot.flow.events import CodeWordChecked, Start
+from bot.flow.events import CaseLoaded, CodeWordChecked, Start
 from bot.flow.replies import (
     CheckCodeWord,
     EraseData,
@@ -144,3 +144,16 @@ def test_start_looks_the_same_with_or_without_a_guarded_case(runtime: Runtime) -
     plain = runtime.engine.step(None, Start("en"), STORAGE)
     guarded = runtime.engine.step(None, Start("en"), GUARDED)
     assert plain.replies == guarded.replies and plain.effects == guarded.effects == ()
+
+
+def test_resume_as_the_first_message_days_later_opens_the_kept_results(
+    runtime: Runtime,
+) -> None:
+    """The working conversation has expired by then: /resume is all there is."""
+    w = Walk(runtime, env=GUARDED).command("resume")
+    assert w.shown_keys() == ["codeword.ask"]
+    w.say("my word").send(CodeWordChecked(ok=True))
+    assert [type(e) for e in w.effects] == [LoadCase]
+    w.send(CaseLoaded({"country": "gb", "who": "self"}, "en"))
+    assert any(r.kind == "results" for r in w.replies)
+    assert "welcome.body" not in w.shown_keys()

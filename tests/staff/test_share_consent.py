@@ -20,7 +20,7 @@ OPEN = Env(channel="telegram", storage=True, staff=StaffStatus(open_now=True))
 def test_a_survivor_who_kept_their_answers_is_still_asked_before_sharing(
     runtime: Runtime,
 ) -> None:
-    w = to_results(runtime, env=OPEN).pick("keep", "yes")
+    w = to_results(runtime, env=OPEN).pick("keep", "yes", "_skip")  # no code word
     assert w.state is not None and w.state.kept
     w.pick("talk")
     assert w.node == "handoff_consent"
