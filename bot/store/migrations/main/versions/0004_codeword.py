@@ -1,4 +1,5 @@
-"""Code words of kept cases: the sealed scrypt record, wrong tries and the lock.
+"""Code words of kept cases (the sealed scrypt record, wrong tries, the lock), and the
+version of the share consent on the case, beside the keep consent's.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,10 +24,12 @@ def upgrade() -> None:
             sa.Column("codeword_fails", sa.Integer(), nullable=False, server_default="0")
         )
         batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("share_consent", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("kept_case") as batch:
+        batch.drop_column("share_consent")
         batch.drop_column("locked_until")
         batch.drop_column("codeword_fails")
         batch.drop_column("codeword_enc")
