@@ -192,8 +192,12 @@ class Cases(StoreCore):
             ).first()
         if row is None or row.expires_at <= now or row.codeword_enc is None:
             return None, None
-        data_key = await self._keys.get(row.key_id)
-        record = unseal(data_key, row.codeword_enc, aad("kept_case", row.code, "codeword_enc"))
+        try:
+            data_key = await self._keys.get(row.key_id)
+            record = unseal(data_key, row.codeword_enc, aad("kept_case", row.code, "codeword_enc"))
+        except DecryptionError:  # fail closed: no word opens it, /delete still erases it
+            log.warning("the code word of kept case %s could not be decrypted", row.code)
+            record = b""
         return record, _left(row.locked_until, now)
 
     async def code_word_tried(self, chat_id: int, ok: bool) -> CodeWordTry:
