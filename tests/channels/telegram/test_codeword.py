@@ -187,3 +187,16 @@ async def test_crisis_words_go_through_while_the_code_word_is_asked(bot: Bot) ->
     assert any(ch.isdigit() for ch in replies[0].text)  # numbers to call, at once
     replies = await bot.send(ana, "/exit")
     assert not [m for m in bot.api.messages(ana.id) if m.outgoing and not m.deleted]
+
+
+async def test_every_message_at_the_code_word_prompt_goes_even_in_a_flood(bot: Bot) -> None:
+    """Held back unread, a code word would stay readable in the chat: these are never held."""
+    ana = bot.api.add_user("Ana")
+    await keep(bot, ana)
+    tries = [f"x{n}" for n in range(32)]  # too short each: the offer stays, over the limit
+    for text in tries:
+        await bot.send(ana, text)
+    assert [t for t in tries if not hidden(bot, ana, t)] == []
+    assert "coming in very fast" not in bot.text(ana)
+    await bot.send(ana, WORD)
+    assert hidden(bot, ana, WORD) and "Your code word is set" in bot.text(ana)
