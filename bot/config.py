@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: sqlite under data_dir
     keystore_url: str | None = None  # default: a second sqlite file under data_dir
     database_password_file: Path | None = None  # fills in the password of both URLs
+    database_app_role: str | None = None  # PostgreSQL: `db upgrade` grants it, audit append-only
     master_key: SecretStr | None = None  # "v2:<base64>,v1:<base64>"; newest first
     master_key_file: Path | None = None
     pseudonym_key: SecretStr | None = None
@@ -89,6 +90,13 @@ class Settings(BaseSettings):
 
         parse_hours(value)
         return value
+
+    @field_validator("database_app_role")
+    @classmethod
+    def _app_role(cls, value: str | None) -> str | None:
+        from bot.store.roles import check_role  # says what a valid name looks like
+
+        return None if value is None else check_role(value)
 
     @field_validator("database_password_file")
     @classmethod

@@ -651,6 +651,8 @@ class Engine:
             self._crisis(t, kind, resume=resume)
 
     def _crisis(self, t: _Turn, kind: str, resume: str | None) -> None:
+        if kind not in t.state.raised:  # the team's card says so, if the survivor shares it
+            t.state.raised.append(kind)
         t.state.pending = f"crisis:{kind}"
         t.state.resume = resume
         reply = self._pending_reply(t, bump=True)

@@ -146,6 +146,7 @@ class Screens:
             for option in ask.options:
                 if option.id in picked and option.crisis and option.crisis not in flags:
                     flags.append(option.crisis)
+        flags += [kind for kind in state.raised if kind in keys.STAFF_FLAG and kind not in flags]
         return CaseSummary(tuple(items), tuple(flags))
 
     def summarised(self, state: State) -> list[str]:

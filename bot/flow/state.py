@@ -33,6 +33,7 @@ class State:
     declined_langs: list[str] = field(default_factory=list)
     kept: bool = False  # the survivor agreed to keep a case
     opened: list[str] = field(default_factory=list)  # results sections opened since shown
+    raised: list[str] = field(default_factory=list)  # crisis screens met: flags for the team
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

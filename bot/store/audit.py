@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
+from bot.store import roles
 from bot.store.core import PSEUDONYM, PURGE_BATCH
 from bot.store.tables import AuditEvent
 
@@ -39,7 +40,14 @@ async def record(
 
 
 async def expired(conn: AsyncConnection, before: dt.datetime) -> int:
-    """Delete up to PURGE_BATCH audit rows older than `before`; how many went."""
+    """Delete up to PURGE_BATCH audit rows older than `before`; how many went.
+
+    Where the owner made the trail append-only (bot/store/roles.py), only its function may
+    delete, at the retention the owner set.
+    """
+    if conn.dialect.name == "postgresql" and await roles.purge_function(conn):
+        gone = await conn.scalar(text("SELECT helpline_audit_purge(:n)"), {"n": PURGE_BATCH})
+        return int(gone or 0)
     at = col(AuditEvent.at)
     ids = select(col(AuditEvent.id)).where(at < before).order_by(at).limit(PURGE_BATCH)
     result = await conn.execute(delete(AuditEvent).where(col(AuditEvent.id).in_(ids)))

@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
 from bot.failure import fail
-from bot.store import migrate
+from bot.store import migrate, roles
 from bot.store.crypto import MasterKeys, generate_master_key, generate_secret
 from bot.store.engines import make_engine, unavailable
 from bot.store.errors import StoreConfigError, StoreError
@@ -52,6 +54,7 @@ async def upgrade_databases(settings: Settings) -> list[tuple[str, str | None, s
     keys_url = async_url(settings.resolved_keystore_url, "HELPLINE_KEYSTORE_URL")
     if same_database(main_url, keys_url):
         raise StoreConfigError("the key store must be a separate database from the main one")
+    app_role = settings.database_app_role
     done: list[tuple[str, str | None, str | None]] = []
     targets: list[tuple[migrate.Which, URL]] = [("main", main_url), ("keys", keys_url)]
     for kind, url in targets:
@@ -64,10 +67,26 @@ async def upgrade_databases(settings: Settings) -> list[tuple[str, str | None, s
                     before = await conn.run_sync(migrate.current, kind)
                     await conn.run_sync(migrate.upgrade, kind)
                     after = await conn.run_sync(migrate.current, kind)
+                    if app_role and conn.dialect.name == "postgresql":
+                        await _grant(conn, kind, app_role, settings.audit_retention_days)
         finally:
             await engine.dispose()
         done.append(("database" if kind == "main" else "key store", before, after))
     return done
+
+
+async def _grant(conn: AsyncConnection, kind: migrate.Which, role: str, days: int) -> None:
+    """The workers' role: see bot/store/roles.py."""
+    exists = await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+    if not exists:
+        raise StoreConfigError(
+            f"HELPLINE_DATABASE_APP_ROLE: role {role!r} does not exist; create it first "
+            f"(CREATE ROLE {role} LOGIN PASSWORD '...')"
+        )
+    if kind == "main":
+        await roles.grant_main(conn, role, days)
+    else:
+        await roles.grant_keys(conn, role)
 
 
 @click.group("db")

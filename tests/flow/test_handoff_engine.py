@@ -39,6 +39,18 @@ def test_the_card_shows_choices_and_the_message_for_the_team_with_risk_flags(
     assert "Age when the images were made" in " ".join(shown)
 
 
+def test_crisis_words_typed_or_chosen_at_a_check_in_flag_the_card(runtime: Runtime) -> None:
+    w = walk_to(Walk(runtime, env=OPEN).start().pick("ok", "no", "no"), "what", age="adult")
+    w.say("i want to kill myself")
+    assert w.replies[0].kind == "crisis"
+    w = walk_to(w.pick("_continue"), "next_steps", country="gb")
+    w.say("i cant go on anymore")  # a possible signal: the check-in question
+    assert [b.id for b in w.prompt.buttons][:2] == ["_danger", "_selfharm"]
+    w.pick("_danger").pick("_continue").pick("talk", "share", "_skip")
+    assert w.state is not None and w.state.mode == "handoff"
+    assert runtime.engine.screens.case_summary(w.state).flags == ("selfharm", "danger")
+
+
 def test_a_skipped_message_for_the_team_is_left_off_the_card(runtime: Runtime) -> None:
     w = to_results(runtime, env=OPEN).pick("talk", "share", "_skip")
     assert w.state is not None
