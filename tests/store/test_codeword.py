@@ -101,3 +101,20 @@ async def test_delete_erases_the_code_word_with_the_case(backend: Backend, store
     assert await store.code_word(CHAT) == (None, None)
     stored = await store.stored(CHAT)
     assert not stored.code_word and stored.case_expires is None
+
+
+async def test_the_case_key_opens_a_hash_never_the_word(backend: Backend, store: Store) -> None:
+    """Checklist CR-9: whoever holds the case's data key (and so the master key) gets the
+    salted scrypt hash, which only a guess can be checked against."""
+    from bot.store.crypto import aad, unseal
+
+    await _kept(store)
+    await store.set_code_word(CHAT, derive("Blue Heron"))
+    ((code, key_id, sealed),) = await backend.sql(
+        "SELECT code, key_id, codeword_enc FROM kept_case"
+    )
+    opened = unseal(
+        await store._keys.get(key_id), bytes(sealed), aad("kept_case", code, "codeword_enc")
+    )
+    assert b"heron" not in opened.lower() and "heron".encode("utf-16-le") not in opened
+    assert verify("blue heron", opened) and not verify("grey heron", opened)
