@@ -200,3 +200,39 @@ async def test_every_message_at_the_code_word_prompt_goes_even_in_a_flood(bot: B
     assert "coming in very fast" not in bot.text(ana)
     await bot.send(ana, WORD)
     assert hidden(bot, ana, WORD) and "Your code word is set" in bot.text(ana)
+
+
+async def test_hashing_a_code_word_leaves_the_event_loop_free(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow hash runs in a worker thread: made slower still here, the bot's event loop
+    (every other chat's updates, deliveries, the staff desk) keeps turning meanwhile."""
+    import asyncio
+    import time
+
+    from bot.store import codeword
+
+    slow = 4.0
+    derive = codeword.derive
+
+    def slow_derive(word: str) -> bytes:
+        time.sleep(slow)
+        return derive(word)
+
+    monkeypatch.setattr(codeword, "derive", slow_derive)
+    ana = bot.api.add_user("Ana")
+    await keep(bot, ana)
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.05)
+            gaps.append(time.monotonic() - last)
+            last = time.monotonic()
+
+    ticker = asyncio.create_task(tick())
+    await bot.send(ana, WORD)  # handled once the word is hashed and kept
+    ticker.cancel()
+    assert sum(gaps) >= slow and max(gaps) < slow / 2, max(gaps)
+    assert hidden(bot, ana, WORD) and (await bot.service.store.stored(ana.id)).code_word
