@@ -443,15 +443,18 @@ class Engine:
                 t.replies.append(Reply((body,)))
                 self._reprompt(t)
                 return
-            t.effects.append(SetCodeWord(word))
-            t.replies.append(Reply((Text.of(keys.CODEWORD_SAVED),)))
-            self._resume(t, s.resume)
+            t.effects.append(SetCodeWord(word))  # "set" is said once the host has kept it
             return
         purpose = (s.pending or "").split(":", 1)[1]
         t.effects.append(CheckCodeWord(word, purpose))  # the host answers with CodeWordChecked
 
     def _on_code_word_checked(self, t: _Turn, ev: CodeWordChecked) -> None:
         s = t.state
+        if s.pending == "codeword_set":  # the host kept the new word (or the case is gone)
+            if ev.ok:
+                t.replies.append(Reply((Text.of(keys.CODEWORD_SAVED),)))
+            self._resume(t, s.resume)
+            return
         if not (s.pending or "").startswith("codeword:"):
             return  # the survivor moved on (/exit, /restart) while the word was checked
         purpose = (s.pending or "").split(":", 1)[1]

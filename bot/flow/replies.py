@@ -112,7 +112,8 @@ class EndHandoff:
 
 @dataclass(frozen=True, slots=True)
 class SetCodeWord:
-    """Hash the survivor's chosen code word and keep it with their case (never the word)."""
+    """Hash the survivor's chosen code word and keep it with their case (never the word);
+    answer with a CodeWordChecked event (ok: it is kept)."""
 
     word: str = field(repr=False)
 

@@ -24,7 +24,7 @@ from bot.flow import keys
 from bot.flow.crisis import CrisisMatcher
 from bot.flow.events import Choice, CodeWordChecked, Command, Event, Media, Start, TextIn
 from bot.flow.model import Ask, End, Input, Results, Say
-from bot.flow.replies import CheckCodeWord, Join, Ltr, Param, Reply, Text
+from bot.flow.replies import CheckCodeWord, Join, Ltr, Param, Reply, SetCodeWord, Text
 from bot.flow.screens import Env, StaffStatus, Stored
 from bot.flow.state import Answer, State
 from bot.i18n.catalog import PLACEHOLDER, placeholders
@@ -373,7 +373,11 @@ def _code_word(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
             if option.effect == "keep_case":
                 state = State(flow=runtime.flow.id, lang=code, node=nid, turn=5)
                 script.append(
-                    (storage, state, [Choice("5", option.id), TextIn("ab"), TextIn("Rose 7")])
+                    (
+                        storage,
+                        state,
+                        [Choice("5", option.id), TextIn("ab"), TextIn("Rose 7"), CHECKED[0]],
+                    )
                 )
     asks = [TextIn("guess"), *CHECKED[1:2], TextIn("guess"), *CHECKED[2:]]
     script.append((guarded, None, [Start(code), Command("resume"), *asks]))
@@ -428,8 +432,8 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
             else:
                 break
             out = engine.step(state, event, env)
-            if any(isinstance(e, CheckCodeWord) for e in out.effects):  # as the host answers
-                answer = rng.choice(CHECKED)
+            if any(isinstance(e, CheckCodeWord | SetCodeWord) for e in out.effects):
+                answer = rng.choice(CHECKED)  # as the host answers
                 out = engine.step(out.state, answer, env)
             state = out.state
             replies = list(out.replies)

@@ -45,11 +45,18 @@ def test_a_chosen_code_word_is_hashed_by_the_host_and_never_kept_or_shown(
     runtime: Runtime,
 ) -> None:
     w = kept(runtime).say("Rosegarden 7")
-    assert [type(e) for e in w.effects] == [HideMessage, SetCodeWord]
+    assert [type(e) for e in w.effects] == [HideMessage, SetCodeWord] and not w.replies
     assert any(isinstance(e, SetCodeWord) and e.word == "Rosegarden 7" for e in w.effects)
-    assert "Rosegarden" not in repr(w.effects) and "Rosegarden" not in w.text()
+    assert "Rosegarden" not in repr(w.effects)
     assert "rosegarden" not in json.dumps(w.state.to_dict() if w.state else {}).lower()
+    w.send(CodeWordChecked(ok=True))  # "set" only once the host has kept it
     assert w.shown_keys()[:2] == ["codeword.saved", "keep.done"] and w.node == "next_steps"
+    assert "Rosegarden" not in w.text()
+
+
+def test_a_word_that_could_not_be_kept_is_never_called_set(runtime: Runtime) -> None:
+    w = kept(runtime).say("Rosegarden 7").send(CodeWordChecked(ok=False))
+    assert "codeword.saved" not in w.shown_keys() and w.node == "next_steps"
 
 
 def test_a_too_short_code_word_is_refused_kindly_and_still_hidden(runtime: Runtime) -> None:
@@ -61,7 +68,7 @@ def test_a_too_short_code_word_is_refused_kindly_and_still_hidden(runtime: Runti
 
 def test_a_number_typed_as_code_word_is_not_taken_for_a_button(runtime: Runtime) -> None:
     w = kept(runtime).say("1234")
-    assert any(isinstance(e, SetCodeWord) for e in w.effects)
+    assert any(isinstance(e, SetCodeWord) and e.word == "1234" for e in w.effects)
 
 
 def test_asking_for_a_person_keeps_without_standing_in_the_way(runtime: Runtime) -> None:

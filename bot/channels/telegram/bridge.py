@@ -327,6 +327,10 @@ class Bridge:
                 await self._resume(chat_id, env)
             elif isinstance(effect, CheckCodeWord):
                 await self._check_code_word(chat_id, effect, env)
+            elif isinstance(effect, SetCodeWord):  # slow on purpose: off the event loop
+                record = await asyncio.to_thread(codeword.derive, effect.word)
+                kept = await self.store.set_code_word(chat_id, record)
+                await self._follow_up(chat_id, CodeWordChecked(ok=kept), env)
 
     def _callback_notice(self, outcome: Outcome | None) -> str | None:
         """The short notice shown over a stale button (the question was already answered)."""
@@ -364,9 +368,6 @@ class Bridge:
                 await self.store.keep_case(
                     chat_id, state.answers, state.lang or self.engine.default_lang, effect.consent
                 )
-            elif isinstance(effect, SetCodeWord):  # slow on purpose: off the event loop
-                record = await asyncio.to_thread(codeword.derive, effect.word)
-                await self.store.set_code_word(chat_id, record)
             elif isinstance(effect, StartHandoff) and self.desk is not None:
                 await self.desk.opened(chat_id, state)
             elif isinstance(effect, RelayToStaff) and self.desk is not None:
@@ -401,9 +402,14 @@ class Bridge:
             ok = await asyncio.to_thread(codeword.verify, effect.word, record)
             tried = await self.store.code_word_tried(chat_id, ok)
             event = CodeWordChecked(tried.ok, tried.tries_left, tried.locked_for)
+        await self._follow_up(chat_id, event, env)
+
+    async def _follow_up(self, chat_id: int, event: CodeWordChecked, env: Env) -> None:
+        """The engine's answer to what the host did for it (a code word kept or checked)."""
         async with self.store.conversation(chat_id) as conv:
-            state = State.from_dict(conv.state) if conv.state is not None else None
-            outcome = self.engine.step(state, event, env)
+            if conv.state is None:
+                return  # erased meanwhile (/exit, /delete): nothing to answer, nothing to keep
+            outcome = self.engine.step(State.from_dict(conv.state), event, env)
             conv.save(outcome.state.to_dict())
             lang = outcome.state.lang or self.engine.default_lang
             conv.deliver([op for reply in outcome.replies for op in self.sender.ops(reply, lang)])
