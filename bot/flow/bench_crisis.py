@@ -9,7 +9,7 @@ ordinary messages that raised any alarm. Exits 1 when a target is missed: at lea
 and of self-harm messages caught, at most 1 false alarm per 30 ordinary messages, per language.
 
 With `--model`, also (b) the on-device model alone (bot/flow/crisis_model.py, at its shipped
-threshold) and (c) lists OR model, the model only as a "possible" check-in; the exit status
+thresholds) and (c) lists OR model, the model only as a "possible" check-in; the exit status
 still follows the lists alone. The model learnt dev and dev2, so its numbers there are in-sample;
 the cross-validated ones come from `python -m bot.flow.crisis_model cv`.
 """
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     built_ms = (time.perf_counter() - built) * 1000
     both = ModelTier(load(), matcher)
     if args.model:
-        print(f"model: threshold {load().threshold}; in-sample on dev and dev2 (it learnt them)")
+        thresholds = ", ".join(f"{k} {v}" for k, v in sorted(load().thresholds.items()))
+        print(f"model thresholds: {thresholds}; in-sample on the sets it learnt")
     folders = args.dir or [f for f in SETS if f.is_dir()]
     ok = True
     texts: list[str] = []

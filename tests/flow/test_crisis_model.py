@@ -98,6 +98,27 @@ def test_the_threshold_keeps_out_of_fold_false_alarms_within_budget() -> None:
     assert math.isfinite(load().threshold)
 
 
+def test_a_well_measured_language_gets_its_own_lower_threshold() -> None:
+    """60 ordinary messages allow one false alarm in 'xx'; 'yy', measured less, allows none,
+    and its stricter threshold also guards languages the training sets do not hold."""
+    examples = [("xx", "ordinary", f"x{i}") for i in range(60)]
+    examples += [("yy", "ordinary", f"y{i}") for i in range(10)]
+    scored = [(float(i), "xx") for i in range(60)] + [(70.0 + i, "yy") for i in range(10)]
+    thresholds = crisis_model.choose_thresholds(examples, scored)
+    assert 58.0 < thresholds["xx"] <= 59.0  # only the highest ordinary score (59) is above
+    assert thresholds["yy"] > 79.0
+    assert thresholds[crisis_model.OTHER] == thresholds["yy"]
+
+
+def test_the_threshold_follows_the_language_the_message_is_written_in() -> None:
+    model = load()
+    assert model.languages.guess(crisis_model.analyse("quiero suicidarme")) == "es"
+    assert model.languages.guess(crisis_model.analyse("死にたい")) == "ja"
+    assert model.scored("quiero suicidarme")[1] == model.thresholds["es"]
+    # a script no training language is written in: the strictest threshold
+    assert model.scored("Я хочу умереть")[1] == model.threshold == max(model.thresholds.values())
+
+
 # ---------------------------------------------------------------- wired into the matcher
 
 
@@ -108,6 +129,9 @@ def test_the_model_adds_only_a_check_in_where_no_phrase_matches() -> None:
     assert matcher.match("how do i report a fake account") is None
     assert ("possible", "(the on-device model)") in matcher.explain("ich will mich umbringen")
     assert CrisisMatcher({"danger": ["kill me"]}).match("ich will mich umbringen") is None
+    tier = ModelTier(load())
+    assert tier.explain("ich will mich umbringen")[0][0] == "possible"
+    assert tier.explain("how do i report a fake account") == []
 
 
 def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
@@ -116,13 +140,13 @@ def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
     with_model = crisis_matcher(runtime.catalogs)
     lists_only = crisis_matcher(runtime.catalogs, model=False)
     # Phrasings no list holds (from the tuning set): only the model notices them.
-    for text in ("espero não acordar amanhã", "muốn mọi thứ dừng lại mãi mãi"):
+    for text in ("er hat gesagt er fackelt die wohnung ab", "มันยืนกับเพื่อนสองคนหน้าประตูบ้าน"):
         assert lists_only.match(text) is None
         assert with_model.match(text) == "possible"
 
 
 def test_a_message_only_the_model_flags_gets_the_check_in(runtime: Runtime) -> None:
-    w = to_results(runtime, country="tw").say("espero não acordar amanhã")
+    w = to_results(runtime, country="tw").say("er hat gesagt er fackelt die wohnung ab")
     reply = w.replies[0]
     assert reply.kind == "crisis" and reply.body[0].key == "checkin.question"
     assert [b.id for b in w.prompt.buttons] == ["_danger", "_selfharm", "_continue"]
