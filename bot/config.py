@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     idle_hours: int = Field(24, ge=1, le=24 * 30)
     audit_retention_days: int = Field(180, ge=1, le=3650)
     purge_interval_minutes: int = Field(60, ge=1)
+    transcript_retention_days: int = Field(7, ge=0, le=3650)  # after a handoff closes
+    codeword_tries: int = Field(5, ge=1, le=100)  # wrong code words before the case locks
+    codeword_lock_minutes: int = Field(15, ge=1, le=24 * 60)
 
     # Telegram
     telegram_token: SecretStr | None = None

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.flow import keys
+from bot.flow import codeword, keys
 from bot.flow.conditions import SKIPPED, holds
 from bot.flow.crisis import CrisisMatcher
 from bot.flow.directory import Directory
@@ -18,6 +18,7 @@ from bot.flow.events import (
     MAX_TEXT,
     CaseLoaded,
     Choice,
+    CodeWordChecked,
     Command,
     Event,
     Media,
@@ -37,14 +38,17 @@ from bot.flow.model import (
 )
 from bot.flow.replies import (
     Button,
+    CheckCodeWord,
     Effect,
     EndHandoff,
     EraseData,
+    HideMessage,
     KeepCase,
     LoadCase,
     QuickExit,
     RelayToStaff,
     Reply,
+    SetCodeWord,
     StartHandoff,
     Text,
 )
@@ -105,6 +109,10 @@ class Engine:
             self._on_start(t, event.client_lang)
         elif isinstance(event, Command):
             self._on_command(t, event)
+        elif isinstance(event, CaseLoaded):
+            self._on_case_loaded(t, event)
+        elif isinstance(event, CodeWordChecked):
+            self._on_code_word_checked(t, event)
         elif t.state.node is None and t.state.pending is None and t.state.mode != "handoff":
             # Anything before /start begins the conversation; crisis words still count.
             self._on_start(t, t.state.lang or t.env.client_lang)
@@ -117,8 +125,6 @@ class Engine:
             self._on_text(t, event)
         elif isinstance(event, Media):
             self._on_media(t, event)
-        elif isinstance(event, CaseLoaded):
-            self._on_case_loaded(t, event)
         return Outcome(t.state, tuple(t.replies), tuple(t.effects))
 
     def unavailable(self, lang: str | None) -> Reply:
@@ -222,7 +228,10 @@ class Engine:
             self._reprompt(t)
         elif name == "mydata":
             t.replies.append(self.screens.mydata(t.state, t.env))
-            self._reprompt(t)
+            if self.screens.guarded(t.env):
+                self._ask_code_word(t, "mydata")
+            else:
+                self._reprompt(t)
         elif name == "delete":
             if not t.env.storage:
                 t.replies.append(Reply((Text.of(keys.DELETE_NOTHING),)))
@@ -240,7 +249,10 @@ class Engine:
                 t.replies.append(Reply((Text.of(keys.RESUME_DEMO),)))
                 self._reprompt(t)
             elif t.env.stored and t.env.stored.case_expires:
-                t.effects.append(LoadCase())
+                if t.env.stored.code_word:
+                    self._ask_code_word(t, "resume")
+                else:
+                    t.effects.append(LoadCase())
             else:
                 t.replies.append(Reply((Text.of(keys.RESUME_NONE),)))
                 self._reprompt(t)
@@ -308,10 +320,12 @@ class Engine:
     def _after_answer(self, t: _Turn, node: Ask, chosen: Option | None) -> None:
         target = (chosen.next if chosen else None) or node.next
         effect = chosen.effect if chosen else None
+        offer = False
         if effect == "keep_case":
             if t.env.storage and not t.state.kept:
                 t.state.kept = True
                 t.effects.append(KeepCase(CONSENT_VERSION))
+                offer = not self._towards_handoff(target)
         elif effect == "restart":
             self._on_command(t, Command("restart"))
             return
@@ -325,12 +339,29 @@ class Engine:
         if target is None:
             self._restart_kindly(t)
             return
+        if offer:  # right after agreeing to keep: a code word, recommended, never required
+            self._prompt_pending(t, "codeword_set", resume=target)
+            return
         self._goto(t, target)
+
+    def _towards_handoff(self, target: str | None) -> bool:
+        """Keeping because they asked for a person: the code word offer would only stand
+        between them and the team, so it is made only on the keep consent's own path."""
+        node = self.flow.nodes.get(target or "")
+        if isinstance(node, Input):
+            node = self.flow.nodes.get(node.next or "")
+        return isinstance(node, Handoff)
 
     def _on_text(self, t: _Turn, ev: TextIn) -> None:
         s = t.state
         text = _clean(ev.text)
-        kind = self.crisis.match(text) if text else None
+        kind = self.crisis.match(text) if text else None  # first: a code word prompt too
+        asking = (s.pending or "").startswith(("codeword_set", "codeword:"))
+        if asking and text and not kind:
+            self._on_code_word(t, text)  # never relayed, kept or shown back
+            return
+        if asking and kind and s.mode == "handoff":
+            s.pending = s.resume = None  # crisis words: what follows is not a code word
         if s.mode == "handoff":
             if text:
                 t.effects.append(RelayToStaff(text))
@@ -390,6 +421,57 @@ class Engine:
         t.replies.append(Reply((Text.of(keys.MEDIA),)))
         self._reprompt(t)
 
+    def _ask_code_word(self, t: _Turn, purpose: str) -> None:
+        s = t.state
+        stored = t.env.stored
+        if stored and stored.locked_for:
+            t.replies.append(Reply((Text.of(keys.CODEWORD_LOCKED, wait=stored.locked_for),)))
+            self._reprompt(t)
+            return
+        self._prompt_pending(t, f"codeword:{purpose}", resume=s.resume if s.pending else s.node)
+
+    def _on_code_word(self, t: _Turn, word: str) -> None:
+        """The survivor typed their code word: it goes to the host in an effect and out of
+        the chat at once, and never into the state."""
+        s = t.state
+        t.effects.append(HideMessage())
+        if s.pending == "codeword_set":
+            if not codeword.acceptable(word):
+                body = Text.of(
+                    keys.CODEWORD_LENGTH, min=codeword.MIN_LENGTH, max=codeword.MAX_LENGTH
+                )
+                t.replies.append(Reply((body,)))
+                self._reprompt(t)
+                return
+            t.effects.append(SetCodeWord(word))  # "set" is said once the host has kept it
+            return
+        purpose = (s.pending or "").split(":", 1)[1]
+        t.effects.append(CheckCodeWord(word, purpose))  # the host answers with CodeWordChecked
+
+    def _on_code_word_checked(self, t: _Turn, ev: CodeWordChecked) -> None:
+        s = t.state
+        if s.pending == "codeword_set":  # the host kept the new word (or the case is gone)
+            if ev.ok:
+                t.replies.append(Reply((Text.of(keys.CODEWORD_SAVED),)))
+            self._resume(t, s.resume)
+            return
+        if not (s.pending or "").startswith("codeword:"):
+            return  # the survivor moved on (/exit, /restart) while the word was checked
+        purpose = (s.pending or "").split(":", 1)[1]
+        if ev.ok:
+            if purpose == "resume":
+                s.pending = s.resume = None
+                t.effects.append(LoadCase())
+                return
+            t.replies.append(self.screens.mydata(s, t.env, unlocked=True))
+            self._resume(t, s.resume)
+        elif ev.locked_for:
+            t.replies.append(Reply((Text.of(keys.CODEWORD_LOCKED, wait=ev.locked_for),)))
+            self._resume(t, s.resume)
+        else:
+            t.replies.append(Reply((Text.of(keys.CODEWORD_WRONG, left=ev.tries_left),)))
+            self._reprompt(t)
+
     def _on_case_loaded(self, t: _Turn, ev: CaseLoaded) -> None:
         lang = ev.lang if self._supported(ev.lang) else t.state.lang
         t.state = State(flow=self.flow.id, lang=lang, turn=t.state.turn, kept=True)
@@ -441,6 +523,24 @@ class Engine:
             menu.append(Button("_language", Text.of(keys.HELP_LANGUAGE)))
             body = (Text.of(keys.HELP), *self.screens.short_numbers(t.state))
             return Reply(body, tuple(menu), token, "question", exit_button=True)
+        if p == "codeword_set":
+            return Reply(
+                (Text.of(keys.CODEWORD_OFFER, min=codeword.MIN_LENGTH),),
+                (Button("_skip", Text.of(keys.SKIP)),),
+                token,
+                "question",
+                exit_button=True,
+                expects_text=True,
+            )
+        if p.startswith("codeword:"):
+            return Reply(
+                (Text.of(keys.CODEWORD_ASK),),
+                (Button("_cancel", Text.of(keys.CODEWORD_CANCEL)),),
+                token,
+                "question",
+                exit_button=True,
+                expects_text=True,
+            )
         if p == "delete":
             return Reply(
                 (Text.of(keys.DELETE_CONFIRM),),
@@ -478,6 +578,10 @@ class Engine:
             self._crisis(t, option[1:], resume=resume)
         elif option.startswith("_lang:") and p == "language" and self._supported(option[6:]):
             s.lang, s.lang_chosen = option[6:], True
+            self._resume(t, resume)
+        elif (p == "codeword_set" and option == "_skip") or (
+            p.startswith("codeword:") and option == "_cancel"
+        ):
             self._resume(t, resume)
         elif option == "_language" and p == "help":
             self._prompt_pending(t, "language", resume=resume)

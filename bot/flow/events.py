@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 MAX_TEXT = 4096  # Telegram's own limit; longer input is cut before it reaches the engine
@@ -47,4 +48,14 @@ class CaseLoaded:
     lang: str | None = None
 
 
-Event = Start | Command | Choice | TextIn | Media | CaseLoaded
+@dataclass(frozen=True, slots=True)
+class CodeWordChecked:
+    """The host's answer to a CheckCodeWord effect: right, or wrong with the tries left
+    before the lock, or locked for `locked_for`."""
+
+    ok: bool
+    tries_left: int = 0
+    locked_for: dt.timedelta | None = None
+
+
+Event = Start | Command | Choice | TextIn | Media | CaseLoaded | CodeWordChecked

@@ -7,7 +7,7 @@ the same reply shows in Telegram, the terminal demo or a later channel.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -110,4 +110,37 @@ class EndHandoff:
     """The survivor left a handoff (exit or delete): tell staff, close the case topic."""
 
 
-Effect = QuickExit | EraseData | KeepCase | LoadCase | StartHandoff | RelayToStaff | EndHandoff
+@dataclass(frozen=True, slots=True)
+class SetCodeWord:
+    """Hash the survivor's chosen code word and keep it with their case (never the word);
+    answer with a CodeWordChecked event (ok: it is kept)."""
+
+    word: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCodeWord:
+    """Check a code word typed for `purpose` ("resume" or "mydata"); answer with a
+    CodeWordChecked event. A wrong try counts towards the lock."""
+
+    word: str = field(repr=False)
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class HideMessage:
+    """The survivor's message carried a code word: delete it from the chat at once."""
+
+
+Effect = (
+    QuickExit
+    | EraseData
+    | KeepCase
+    | LoadCase
+    | StartHandoff
+    | RelayToStaff
+    | EndHandoff
+    | SetCodeWord
+    | CheckCodeWord
+    | HideMessage
+)

@@ -45,6 +45,8 @@ class Stored:
     working_expires: dt.datetime | None = None
     case_expires: dt.datetime | None = None
     in_handoff: bool = False
+    code_word: bool = False  # the kept case has a code word: /resume and /mydata ask for it
+    locked_for: dt.timedelta | None = None  # too many wrong code words: wait this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,12 +482,16 @@ class Screens:
         ids = dict.fromkeys([*(r.id for r in found), *(r.id for r in crisis)])
         return [self.card(self.directory.resources[i], state) for i in ids]
 
-    def mydata(self, state: State, env: Env) -> Reply:
+    def mydata(self, state: State, env: Env, unlocked: bool = False) -> Reply:
+        """What is stored. With a code word set, the answers themselves show only once it is
+        given (`unlocked`): whoever holds the phone sees that something is kept, not what."""
         if not env.storage:
             return Reply((Text.of(keys.MYDATA_NONE),))
         body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
         items = self.summary(state)
-        if items:
+        if self.guarded(env) and not unlocked:
+            body.append(Text.of(keys.MYDATA_GUARDED))
+        elif items:
             body.append(Text.of(keys.MYDATA_WORKING, hours=env.idle_hours))
             body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
         else:
@@ -501,6 +507,11 @@ class Screens:
             body.append(Text.of(keys.MYDATA_MESSAGE_IDS))
         body.append(Text.of(keys.MYDATA_HOW))
         return Reply(tuple(body), sensitive=True)
+
+    @staticmethod
+    def guarded(env: Env) -> bool:
+        """A kept case with a code word: its details wait for the word."""
+        return bool(env.stored and env.stored.case_expires and env.stored.code_word)
 
     def about(self) -> Reply:
         body: list[Text] = [Text.of(keys.ABOUT)]

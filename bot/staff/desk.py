@@ -220,7 +220,7 @@ class StaffDesk:
         code = case.code
         # Its own record, apart from the consent to keep (on the case): they agreed to share
         # just now (handoff_consent is asked before every handoff, kept case or not).
-        await self.store.audit(f"consent.{SHARE_CONSENT}", None, code)
+        await self.store.share_consented(code, SHARE_CONSENT)
         try:
             if not case.with_staff or case.thread_id is None:
                 thread = await self.sender.create_topic(

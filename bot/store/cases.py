@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from bot.flow.screens import Stored
 from bot.store import audit
 from bot.store.core import PSEUDONYM, StoreCore, log, minute_ceil, minute_floor
-from bot.store.crypto import aad, encode_json, seal, unseal_json
+from bot.store.crypto import aad, encode_json, seal, unseal, unseal_json
 from bot.store.errors import DecryptionError
 from bot.store.handoffs import HANDOFF_OPEN
 from bot.store.tables import CaseRow, ConversationRow
@@ -30,6 +30,15 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out ove
 class CaseRef:
     code: str
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CodeWordTry:
+    """After a try: right, or the tries left, or locked for `locked_for`."""
+
+    ok: bool
+    tries_left: int = 0
+    locked_for: dt.timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +149,102 @@ class Cases(StoreCore):
         await self._shred(shred, strict=False)
         return None
 
+    async def set_code_word(self, chat_id: int, record: bytes) -> bool:
+        """Keep a code word record (from codeword.derive) with the survivor's live case."""
+        subject = self._pseudonyms.chat(chat_id)
+        now = self._clock()
+        async with self._tx(subject) as conn:
+            row = (
+                await conn.execute(
+                    select(CaseRow.code, CaseRow.key_id, CaseRow.expires_at).where(
+                        col(CaseRow.subject) == subject
+                    )
+                )
+            ).first()
+            if row is None or row.expires_at <= now:
+                return False
+            data_key = await self._keys.get(row.key_id)
+            sealed = seal(data_key, record, aad("kept_case", row.code, "codeword_enc"))
+            await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == row.code)
+                .values(codeword_enc=sealed, codeword_fails=0, locked_until=None)
+            )
+            await audit.record(conn, "case.codeword_set", None, row.code, now)
+        return True
+
+    async def code_word(self, chat_id: int) -> tuple[bytes | None, dt.timedelta | None]:
+        """The live case's code word record (None: no case or no word), and how long it
+        is still locked (None: not locked)."""
+        subject = self._pseudonyms.chat(chat_id)
+        now = self._clock()
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        col(CaseRow.code),
+                        col(CaseRow.key_id),
+                        col(CaseRow.codeword_enc),
+                        col(CaseRow.locked_until),
+                        col(CaseRow.expires_at),
+                    ).where(col(CaseRow.subject) == subject)
+                )
+            ).first()
+        if row is None or row.expires_at <= now or row.codeword_enc is None:
+            return None, None
+        try:
+            data_key = await self._keys.get(row.key_id)
+            record = unseal(data_key, row.codeword_enc, aad("kept_case", row.code, "codeword_enc"))
+        except DecryptionError:  # fail closed: no word opens it, /delete still erases it
+            log.warning("the code word of kept case %s could not be decrypted", row.code)
+            record = b""
+        return record, _left(row.locked_until, now)
+
+    async def code_word_tried(self, chat_id: int, ok: bool) -> CodeWordTry:
+        """Count one try, in one transaction holding the chat's lock, so workers answering
+        at once cannot add tries past the lock. A lock running now wins over a right word."""
+        subject = self._pseudonyms.chat(chat_id)
+        now = self._clock()
+        async with self._tx(subject) as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        col(CaseRow.code), col(CaseRow.codeword_fails), col(CaseRow.locked_until)
+                    )
+                    .where(col(CaseRow.subject) == subject)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                return CodeWordTry(False, 0, None)
+            locked = _left(row.locked_until, now)
+            if locked is not None:
+                return CodeWordTry(False, 0, locked)
+            if ok:
+                await conn.execute(
+                    update(CaseRow)
+                    .where(col(CaseRow.code) == row.code)
+                    .values(codeword_fails=0, locked_until=None)
+                )
+                return CodeWordTry(True)
+            fails = row.codeword_fails + 1
+            if fails < self._codeword_tries:
+                await conn.execute(
+                    update(CaseRow)
+                    .where(col(CaseRow.code) == row.code)
+                    .values(codeword_fails=fails)
+                )
+                await audit.record(conn, "case.codeword_wrong", None, row.code, now)
+                return CodeWordTry(False, self._codeword_tries - fails)
+            until = now + self._codeword_lock
+            await conn.execute(
+                update(CaseRow)
+                .where(col(CaseRow.code) == row.code)
+                .values(codeword_fails=0, locked_until=until)
+            )
+            await audit.record(conn, "case.codeword_locked", None, row.code, now)
+            return CodeWordTry(False, 0, self._codeword_lock)
+
     async def stored(self, chat_id: int) -> Stored:
         """What is stored for this chat and until when (for /mydata): no decryption needed."""
         subject = self._pseudonyms.chat(chat_id)
@@ -154,9 +259,12 @@ class Cases(StoreCore):
             ).scalar_one_or_none()
             case = (
                 await conn.execute(
-                    select(CaseRow.expires_at, CaseRow.status).where(
-                        col(CaseRow.subject) == subject
-                    )
+                    sa.select(
+                        col(CaseRow.expires_at),
+                        col(CaseRow.status),
+                        col(CaseRow.codeword_enc).is_not(None).label("guarded"),
+                        col(CaseRow.locked_until),
+                    ).where(col(CaseRow.subject) == subject)
                 )
             ).first()
         live_case = case is not None and case.expires_at > now
@@ -164,6 +272,8 @@ class Cases(StoreCore):
             working_expires=working if working is not None and working > now else None,
             case_expires=case.expires_at if live_case and case is not None else None,
             in_handoff=live_case and case is not None and case.status in HANDOFF_OPEN,
+            code_word=live_case and case is not None and bool(case.guarded),
+            locked_for=_left(case.locked_until, now) if live_case and case is not None else None,
         )
 
     async def _new_code(self, conn: AsyncConnection) -> str:
@@ -175,6 +285,13 @@ class Cases(StoreCore):
             ).first()
             if taken is None:
                 return code
+
+
+def _left(until: dt.datetime | None, now: dt.datetime) -> dt.timedelta | None:
+    """How long a lock still runs, to the next whole minute (None: not locked)."""
+    if until is None or until <= now:
+        return None
+    return dt.timedelta(minutes=-((now - until) // dt.timedelta(minutes=1)))
 
 
 def _case_fields(

@@ -87,6 +87,8 @@ class StoreCore:
         self._sqlite = main.dialect.name == "sqlite"
         self._idle = dt.timedelta(hours=settings.idle_hours)
         self._retention = dt.timedelta(days=settings.retention_days)
+        self._codeword_tries = settings.codeword_tries
+        self._codeword_lock = dt.timedelta(minutes=settings.codeword_lock_minutes)
 
     def __repr__(self) -> str:
         return f"Store({self._main.dialect.name})"

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.store import audit
-from bot.store.core import StoreCore
+from bot.store.core import PSEUDONYM, StoreCore
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.errors import DecryptionError
 from bot.store.staff import schedule_topic
@@ -125,6 +125,18 @@ class Handoffs(StoreCore):
                 )
             ).all()
         return [_handoff(r) for r in rows]
+
+    async def share_consented(self, code: str, version: str) -> None:
+        """The survivor agreed to share (handoff.consent, text `version`): kept on the case
+        beside the keep consent's version, and in the audit trail, in one transaction."""
+        if not PSEUDONYM.match(version) or len(version) > 32:
+            raise ValueError("consent must be a short version tag such as 'share-v1'")
+        now = self._clock()
+        async with self._tx() as conn:
+            await conn.execute(
+                update(CaseRow).where(col(CaseRow.code) == code).values(share_consent=version)
+            )
+            await audit.record(conn, f"consent.{version}", None, code, now)
 
     async def open_handoff(
         self, code: str, thread_id: int, answers: dict[str, str | list[str]]

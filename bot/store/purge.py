@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
@@ -39,6 +39,7 @@ class PurgeReport:
     updates: int = 0
     keys: int = 0
     audit: int = 0
+    transcripts: int = 0  # closed handoffs whose transcript and notes were removed
 
 
 KEEPS_TRACKED = "delete"  # the erasure reason that leaves quick exit its message ids
@@ -95,6 +96,7 @@ class Purge(StoreCore):
         conversations, k1 = await self._purge_expired(ConversationRow, now)
         tracked, k2 = await self._purge_expired(TrackedRow, now)
         cases, k3 = await self._purge_expired(CaseRow, now)
+        transcripts = await self._purge_transcripts(now)
         async with self._tx() as conn:
             result = await conn.execute(
                 delete(ProcessedUpdate).where(col(ProcessedUpdate.seen_at) <= now - MARKER_TTL)
@@ -115,9 +117,9 @@ class Purge(StoreCore):
         except (StoreUnavailable, DBAPIError) as exc:  # e.g. the lock was busy: next round
             log.warning("key store compaction postponed (%s)", type(exc).__name__)
         report = PurgeReport(
-            conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows
+            conversations, cases, tracked, updates, keys + k1 + k2 + k3, audit_rows, transcripts
         )
-        if any((conversations, cases, tracked, audit_rows)):
+        if any((conversations, cases, tracked, audit_rows, transcripts)):
             log.info("purge: %s", report)
         return report
 
@@ -137,6 +139,49 @@ class Purge(StoreCore):
             except Exception as exc:
                 log.warning("purge failed (%s); retrying later", type(exc).__name__)
             await asyncio.sleep(interval)
+
+    async def _purge_transcripts(self, now: dt.datetime) -> int:
+        """Transcripts and staff notes of handoffs closed `transcript_retention_days` ago.
+
+        The case keeps its data key (its answers live on until it expires), so these go by
+        deletion rather than shredding: SQLite zeroes the freed pages, PostgreSQL's are
+        reclaimed by vacuum; backups hold them as ciphertext until the case's key is shredded.
+        """
+        cutoff = now - dt.timedelta(days=self._settings.transcript_retention_days)
+        done = 0
+        while True:
+            async with self._tx() as conn:
+                codes = (
+                    (
+                        await conn.execute(
+                            select(CaseRow.code)
+                            .where(col(CaseRow.status) == "closed")
+                            .where(col(CaseRow.closed_at) <= cutoff)
+                            .where(
+                                col(CaseRow.transcript_enc).is_not(None)
+                                | col(CaseRow.notes_enc).is_not(None)
+                            )
+                            .limit(PURGE_BATCH)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                if codes:
+                    await conn.execute(
+                        update(CaseRow)
+                        .where(col(CaseRow.code).in_(codes))
+                        .where(col(CaseRow.status) == "closed")  # not if reopened meanwhile
+                        .values(transcript_enc=None, notes_enc=None)
+                    )
+                    await conn.execute(
+                        insert(AuditEvent),
+                        [{"at": now, "event": "handoff.transcript_purged", "subject": c}
+                         for c in codes],
+                    )  # fmt: skip
+            done += len(codes)
+            if len(codes) < PURGE_BATCH:
+                return done
 
     async def _purge_expired(
         self, table: type[ConversationRow] | type[TrackedRow] | type[CaseRow], now: dt.datetime

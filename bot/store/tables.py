@@ -107,7 +107,8 @@ class CaseRow(MainTable, table=True):
     chat_enc: bytes  # the chat id, to write back
     answers_enc: bytes
     lang_enc: bytes
-    consent: str = Field(max_length=32)  # version of the consent text agreed to
+    consent: str = Field(max_length=32)  # version of the keep consent agreed to
+    share_consent: str | None = Field(default=None, max_length=32)  # of the share consent
     kept_at: dt.datetime = _when()
     expires_at: dt.datetime = _when(index=True)
     status: str = Field(default="kept", max_length=16, index=True)  # kept|open|claimed|closed
@@ -120,6 +121,9 @@ class CaseRow(MainTable, table=True):
     announced_at: dt.datetime | None = _when(nullable=True)  # last (re-)announcement
     closed_at: dt.datetime | None = _when(nullable=True)
     blocked_at: dt.datetime | None = _when(nullable=True)  # the survivor blocked the bot
+    codeword_enc: bytes | None = None  # scrypt salt and hash of the code word, sealed
+    codeword_fails: int = Field(default=0)  # wrong tries since the last right one or lock
+    locked_until: dt.datetime | None = _when(nullable=True)  # too many wrong code words
 
 
 class StaffTopic(MainTable, table=True):

@@ -8,6 +8,7 @@ command menu), so a new screen, question, country or locale is checked without e
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import random
@@ -21,9 +22,9 @@ from bot.channels.render import Rendered
 from bot.channels.telegram.keyboard import CALLBACK_LIMIT, markup
 from bot.flow import keys
 from bot.flow.crisis import CrisisMatcher
-from bot.flow.events import Choice, Command, Event, Media, Start, TextIn
+from bot.flow.events import Choice, CodeWordChecked, Command, Event, Media, Start, TextIn
 from bot.flow.model import Ask, End, Input, Results, Say
-from bot.flow.replies import Join, Ltr, Param, Reply, Text
+from bot.flow.replies import CheckCodeWord, Join, Ltr, Param, Reply, SetCodeWord, Text
 from bot.flow.screens import Env, StaffStatus, Stored
 from bot.flow.state import Answer, State
 from bot.i18n.catalog import PLACEHOLDER, placeholders
@@ -189,6 +190,7 @@ def _samples(runtime: Runtime) -> dict[str, tuple[Param, ...]]:
         "delay": SPAN,
         "waited": SPAN,
         "since": SPAN,
+        "wait": SPAN,
     }
 
 
@@ -245,6 +247,7 @@ def test_every_catalog_entry_renders_as_valid_telegram_html_in_every_locale(
 def _envs() -> list[Env]:
     """No store (the demos), a store without staff, staff open, staff away, a kept case."""
     stored = Stored(working_expires=NOW, case_expires=NOW + dt.timedelta(days=30))
+    guarded = dataclasses.replace(stored, code_word=True)
     return [
         Env(channel="telegram"),
         Env(channel="console"),  # the terminal demo's variants of texts
@@ -256,6 +259,12 @@ def _envs() -> list[Env]:
             storage=True,
             staff=StaffStatus(False, NOW),
             stored=Stored(NOW, NOW, in_handoff=True),
+        ),
+        Env(channel="telegram", storage=True, stored=guarded),  # a code word guards the case
+        Env(
+            channel="telegram",
+            storage=True,
+            stored=dataclasses.replace(guarded, locked_for=dt.timedelta(minutes=15)),
         ),
     ]
 
@@ -324,8 +333,9 @@ def _screens(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
                 yield f"crisis {kind} {where}", screens.crisis(state, env, kind, buttons, "42")
         for node in results:
             yield f"results {where}", screens.results(node, state, env)
-        for e in (envs[0], envs[-1]):
+        for e in (envs[0], envs[5], envs[6]):
             yield f"mydata {e} {where}", screens.mydata(state, e)
+        yield f"mydata unlocked {where}", screens.mydata(state, envs[6], unlocked=True)
         yield f"support {where}", Reply(tuple(screens.support_cards(state, env)))
         yield f"closed {where}", engine.handoff_closed(state, env).replies[0]
         for reply in engine.handoff_unavailable(state, env).replies:
@@ -342,6 +352,42 @@ def _crisis_phrases(runtime: Runtime) -> list[str]:
             text = runtime.catalogs.by_code[code].lookup(key, None)
             out.extend(CrisisMatcher.parse_list(text or "")[:1])
     return out
+
+
+CHECKED = (  # what the host may answer to a typed code word
+    CodeWordChecked(ok=True),
+    CodeWordChecked(ok=False, tries_left=3),
+    CodeWordChecked(ok=False, locked_for=dt.timedelta(minutes=15)),
+)
+
+
+def _code_word(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
+    """The code word's screens, scripted: offered after each keep consent in the flow (too
+    short, then set), then asked by /resume and /mydata, wrong, locked and right."""
+    engine = runtime.engine
+    envs = _envs()
+    storage, guarded, locked = envs[2], envs[-2], envs[-1]
+    script: list[tuple[Env, State | None, list[Event]]] = []
+    for nid, node in runtime.flow.nodes.items():
+        for option in node.options if isinstance(node, Ask) else ():
+            if option.effect == "keep_case":
+                state = State(flow=runtime.flow.id, lang=code, node=nid, turn=5)
+                script.append(
+                    (
+                        storage,
+                        state,
+                        [Choice("5", option.id), TextIn("ab"), TextIn("Rose 7"), CHECKED[0]],
+                    )
+                )
+    asks = [TextIn("guess"), *CHECKED[1:2], TextIn("guess"), *CHECKED[2:]]
+    script.append((guarded, None, [Start(code), Command("resume"), *asks]))
+    script.append((guarded, None, [Start(code), Command("mydata"), TextIn("word"), CHECKED[0]]))
+    script.append((locked, None, [Start(code), Command("resume"), Command("mydata")]))
+    for env, state, events in script:
+        for event in events:
+            out = engine.step(state, event, env)
+            state = out.state
+            yield from ((f"code word {event}", r) for r in out.replies)
 
 
 def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
@@ -386,6 +432,9 @@ def _walks(runtime: Runtime, code: str) -> Iterator[tuple[str, Reply]]:
             else:
                 break
             out = engine.step(state, event, env)
+            if any(isinstance(e, CheckCodeWord | SetCodeWord) for e in out.effects):
+                answer = rng.choice(CHECKED)  # as the host answers
+                out = engine.step(out.state, answer, env)
             state = out.state
             replies = list(out.replies)
             if state.mode == "done" and not replies:
@@ -398,7 +447,8 @@ def test_every_screen_renders_as_valid_telegram_html_in_every_locale(
     seen: set[tuple[Reply, str]] = set()
     kinds: set[str] = set()
     for code in runtime.catalogs.codes:
-        for where, reply in itertools.chain(_screens(runtime, code), _walks(runtime, code)):
+        screens = (_screens(runtime, code), _walks(runtime, code), _code_word(runtime, code))
+        for where, reply in itertools.chain(*screens):
             if (reply, code) in seen:
                 continue
             seen.add((reply, code))
@@ -422,6 +472,13 @@ def test_every_screen_renders_as_valid_telegram_html_in_every_locale(
         keys.CRISIS_ANYWHERE,
         keys.CHECKIN,
         keys.HANDOFF_OFFLINE,
+        keys.CODEWORD_OFFER,
+        keys.CODEWORD_SAVED,
+        keys.CODEWORD_ASK,
+        keys.CODEWORD_LENGTH,
+        keys.CODEWORD_WRONG,
+        keys.CODEWORD_LOCKED,
+        keys.MYDATA_GUARDED,
     ):
         assert key in kinds, f"{key} never shown"
 

@@ -7,15 +7,25 @@ Every reply is rendered in every locale.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.flow.events import Choice, Command, Event, Media, Start, TextIn
+from bot.flow.events import (
+    CaseLoaded,
+    Choice,
+    CodeWordChecked,
+    Command,
+    Event,
+    Media,
+    Start,
+    TextIn,
+)
 from bot.flow.model import Ask
-from bot.flow.replies import QuickExit, Reply
-from bot.flow.screens import Env, StaffStatus
+from bot.flow.replies import CheckCodeWord, LoadCase, QuickExit, Reply, SetCodeWord
+from bot.flow.screens import Env, StaffStatus, Stored
 from bot.flow.state import State
 from bot.runtime import Runtime
 
@@ -24,6 +34,11 @@ ENVS = [
     Env(),
     Env(channel="telegram", storage=True),
     Env(channel="telegram", storage=True, staff=StaffStatus(open_now=False)),
+    Env(  # a kept case guarded by a code word: /resume and /mydata ask for it
+        channel="telegram",
+        storage=True,
+        stored=Stored(case_expires=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), code_word=True),
+    ),
 ]
 TEXTS = [
     "",
@@ -98,6 +113,12 @@ def test_random_walks_never_crash_or_strand_the_survivor(
         elif kind == "media":
             event = Media(str(value))
         out = runtime.engine.step(state, event, env)
+        if any(isinstance(e, CheckCodeWord | SetCodeWord) for e in out.effects):
+            # The host's answer: the word kept or right, or wrong (drawn with the action).
+            answer = CodeWordChecked(ok=stale) if stale else CodeWordChecked(False, 2)
+            out = runtime.engine.step(out.state, answer, env)
+        if any(isinstance(e, LoadCase) for e in out.effects):  # the host loads the kept case
+            out = runtime.engine.step(out.state, CaseLoaded({"who": "self"}, lang), env)
         state = out.state
         for reply in out.replies:
             _render_everywhere(runtime, reply)

@@ -20,7 +20,7 @@ OPEN = Env(channel="telegram", storage=True, staff=StaffStatus(open_now=True))
 def test_a_survivor_who_kept_their_answers_is_still_asked_before_sharing(
     runtime: Runtime,
 ) -> None:
-    w = to_results(runtime, env=OPEN).pick("keep", "yes")
+    w = to_results(runtime, env=OPEN).pick("keep", "yes", "_skip")  # no code word
     assert w.state is not None and w.state.kept
     w.pick("talk")
     assert w.node == "handoff_consent"
@@ -53,5 +53,10 @@ async def test_agreeing_to_share_is_recorded_on_its_own_with_its_version(
             rows = (await conn.execute(
                 text("SELECT event, subject FROM audit_event WHERE event LIKE 'consent.%'")
             )).all()  # fmt: skip
+            kept = (await conn.execute(
+                text("SELECT share_consent FROM kept_case WHERE code = :c"),
+                {"c": case.code},
+            )).one()  # fmt: skip
         assert [tuple(r) for r in rows] == [(f"consent.{SHARE_CONSENT}", case.code)]
         assert SHARE_CONSENT == "share-v1"
+        assert kept.share_consent == SHARE_CONSENT  # its own version, on the case too

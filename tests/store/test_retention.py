@@ -186,3 +186,36 @@ async def test_audit_retention_is_a_setting(backend: Backend) -> None:
         assert [r[0] for r in rows] == ["CASE-new"]
     finally:
         await store.close()
+
+
+async def test_transcripts_and_notes_go_a_set_time_after_the_handoff_closes(
+    backend: Backend,
+) -> None:
+    clock = backend.clock
+    store = await backend.open(transcript_retention_days=7, retention_days=30)
+    staff = "s" * 64
+    try:
+        codes = []
+        for chat, thread in ((CASE_EARLY, 801), (CASE_LATE, 802)):
+            ref = await store.keep_case(chat, {"q": "a"}, "en", "keep-v1")
+            await store.open_handoff(ref.code, thread, {"q": "a"})
+            await store.append_transcript(ref.code, "survivor", "he has my photos")
+            await store.append_transcript(ref.code, "staff", "we can help you report them")
+            await store.add_note(ref.code, staff, "follow up on Friday")
+            codes.append(ref.code)
+        closed, still_open = codes
+        clock.advance(days=1)
+        await store.close_handoff(closed, staff, delete_topic_at=None)  # T0+1d
+        assert (await store.purge(T0 + _h(24 * 8) - _s(1))).transcripts == 0
+        assert len(await store.transcript(closed)) == 2
+        report = await store.purge(T0 + _h(24 * 8))
+        assert report.transcripts == 1 and report.cases == 0
+        assert await store.transcript(closed) == [] and await store.notes(closed) == []
+        assert await store.load_case(CASE_EARLY) is not None  # the kept answers stay
+        assert len(await store.transcript(still_open)) == 2  # an open handoff keeps its own
+        assert len(await store.notes(still_open)) == 1
+        assert (await store.purge(T0 + _h(24 * 9))).transcripts == 0  # once
+        events = await backend.sql("SELECT event, subject FROM audit_event")
+        assert [tuple(e) for e in events].count(("handoff.transcript_purged", closed)) == 1
+    finally:
+        await store.close()

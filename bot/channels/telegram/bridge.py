@@ -12,6 +12,7 @@ is told so plainly (once per flood); its message id is still tracked, so /exit c
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -30,15 +31,27 @@ from bot.channels.telegram.sender import Blocked, Sender, answered_text
 from bot.config import Settings
 from bot.flow import keys
 from bot.flow.engine import Engine, Outcome
-from bot.flow.events import CaseLoaded, Choice, Command, Event, Media, Start, TextIn
+from bot.flow.events import (
+    CaseLoaded,
+    Choice,
+    CodeWordChecked,
+    Command,
+    Event,
+    Media,
+    Start,
+    TextIn,
+)
 from bot.flow.replies import (
+    CheckCodeWord,
     EndHandoff,
     EraseData,
+    HideMessage,
     KeepCase,
     LoadCase,
     QuickExit,
     RelayToStaff,
     Reply,
+    SetCodeWord,
     StartHandoff,
     Text,
 )
@@ -46,7 +59,7 @@ from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
 from bot.i18n.catalog import Catalogs
 from bot.metrics import UPDATE_SECONDS, UPDATES
-from bot.store import Store, StoreUnavailable
+from bot.store import Store, StoreUnavailable, codeword
 from bot.store.outbox import Op
 
 log = logging.getLogger(__name__)
@@ -72,6 +85,7 @@ MEDIA_KINDS = (
 SAFE_COMMANDS = frozenset({"exit", "delete", "help", "start"})  # never held back by the guard
 CHARGED_KEPT = 10_000  # update ids remembered so a redelivery is not counted twice
 SAFE_PROMPTS = ("delete", "help", "crisis:")  # their buttons are never held back either
+CODEWORD_PROMPTS = ("codeword_set", "codeword:")  # typed answers are deleted, never held
 
 
 class Desk(Protocol):
@@ -236,6 +250,8 @@ class Bridge:
             return False
         if state.mode == "handoff":
             return True
+        if isinstance(event, TextIn) and (state.pending or "").startswith(CODEWORD_PROMPTS):
+            return True  # held back, a code word would stay readable in the chat
         return isinstance(event, Choice) and (state.pending or "").startswith(SAFE_PROMPTS)
 
     async def _held_back(self, update: Update, chat_id: int, notice: bool) -> None:
@@ -263,7 +279,7 @@ class Bridge:
         env = await self._env(chat_id, client)
         incoming = [message.message_id] if message is not None else []
         outcome: Outcome | None = None
-        quick = False
+        quick = hide = False
         async with self.store.conversation(chat_id, update.update_id) as conv:
             if conv.stale and not self._urgent(event):
                 # Older than an update already applied (workers raced): never applied over
@@ -274,6 +290,7 @@ class Bridge:
                 state = State.from_dict(conv.state) if conv.state is not None else None
                 outcome = self.engine.step(state, event, env)
                 quick = any(isinstance(e, QuickExit) for e in outcome.effects)
+                hide = any(isinstance(e, HideMessage) for e in outcome.effects)
                 if quick or any(isinstance(e, EraseData) for e in outcome.effects):
                     conv.forget()
                 else:
@@ -292,6 +309,8 @@ class Bridge:
                         ops += self.sender.ops(reply, lang)
                     conv.deliver(ops, urgent=self._urgent(event))
                     conv.track(incoming)  # with the step: /exit can clear it whatever follows
+        if hide and message is not None:  # a code word: out of the chat before anything else
+            await self.sender.delete_one(chat_id, message.message_id)
         self.wake()
         if query is not None:  # after the commit: the replies are safe whatever this does
             await self.sender.answer_callback(query.id, self._callback_notice(outcome))
@@ -306,6 +325,12 @@ class Bridge:
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):
                 await self._resume(chat_id, env)
+            elif isinstance(effect, CheckCodeWord):
+                await self._check_code_word(chat_id, effect, env)
+            elif isinstance(effect, SetCodeWord):  # slow on purpose: off the event loop
+                record = await asyncio.to_thread(codeword.derive, effect.word)
+                kept = await self.store.set_code_word(chat_id, record)
+                await self._follow_up(chat_id, CodeWordChecked(ok=kept), env)
 
     def _callback_notice(self, outcome: Outcome | None) -> str | None:
         """The short notice shown over a stale button (the question was already answered)."""
@@ -364,6 +389,33 @@ class Bridge:
                 await self.sender.delete(chat_id, [m.message_id for m in tracked] + incoming)
             finally:
                 await self.store.erase(chat_id, "exit")
+
+    async def _check_code_word(self, chat_id: int, effect: CheckCodeWord, env: Env) -> None:
+        """Check the word off the event loop, count the try, and let the engine answer; a
+        right word for /resume goes on to load the case."""
+        record, locked = await self.store.code_word(chat_id)
+        if record is None:
+            event = CodeWordChecked(ok=True)  # the word was removed meanwhile: nothing to guard
+        elif locked is not None:
+            event = CodeWordChecked(ok=False, locked_for=locked)
+        else:
+            ok = await asyncio.to_thread(codeword.verify, effect.word, record)
+            tried = await self.store.code_word_tried(chat_id, ok)
+            event = CodeWordChecked(tried.ok, tried.tries_left, tried.locked_for)
+        await self._follow_up(chat_id, event, env)
+
+    async def _follow_up(self, chat_id: int, event: CodeWordChecked, env: Env) -> None:
+        """The engine's answer to what the host did for it (a code word kept or checked)."""
+        async with self.store.conversation(chat_id) as conv:
+            if conv.state is None:
+                return  # erased meanwhile (/exit, /delete): nothing to answer, nothing to keep
+            outcome = self.engine.step(State.from_dict(conv.state), event, env)
+            conv.save(outcome.state.to_dict())
+            lang = outcome.state.lang or self.engine.default_lang
+            conv.deliver([op for reply in outcome.replies for op in self.sender.ops(reply, lang)])
+        self.wake()
+        if any(isinstance(e, LoadCase) for e in outcome.effects):
+            await self._resume(chat_id, env)
 
     async def _resume(self, chat_id: int, env: Env) -> None:
         kept = await self.store.load_case(chat_id)

@@ -120,7 +120,7 @@ DeskFactory = Callable[[Sender], Desk]  # the staff desk is built on the service
 
 
 def _count_purged(report: PurgeReport) -> None:
-    for what in ("conversations", "cases", "tracked", "updates", "keys", "audit"):
+    for what in ("conversations", "cases", "tracked", "updates", "keys", "audit", "transcripts"):
         PURGED.labels(what=what).inc(getattr(report, what))
 
 
