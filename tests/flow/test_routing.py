@@ -375,6 +375,8 @@ def test_without_the_file_no_path_offers_a_fingerprint_tool_and_start_here_says_
                     "results.lead.minor_no_file",
                     "results.lead.minor_no_file_helper",
                 } & set(keys), (answers, keys)
+                threat = {"results.lead.threat", "results.lead.threat_helper"} & set(keys)
+                assert bool(threat) == (what == "threatened"), (answers, keys)
                 shown = set(to_results(runtime, **answers).resource_ids())
                 assert not HASHING & shown, (answers, HASHING & shown)
 
