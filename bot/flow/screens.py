@@ -232,7 +232,7 @@ class Screens:
             if buttons and self.country_node:
                 body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
                 btns.extend(
-                    Button(f"_cc:{c.option_id}", Text.of(c.name_key))
+                    Button(f"_cc:{c.option_id}", Text.of(c.name_key), names=True)
                     for c in self.directory.national()
                 )
         if buttons:
