@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.flow import conditions
-from bot.flow.directory import Audience, Directory, Resource
+from bot.flow.directory import Asker, Audience, Directory, Resource
 from bot.flow.model import Ask, Flow, Lead, Results, Section, Selector
 from bot.flow.screens import Env, Screens
 from bot.flow.state import Answer, State
@@ -123,14 +123,21 @@ def _applies(flow: Flow, directory: Directory, core: dict[str, Answer], cond: ob
 
 
 def excluded(
-    r: Resource, origin: str, images: Audience, users: Audience, country: str | None
+    r: Resource,
+    origin: str,
+    images: Audience,
+    users: Audience,
+    country: str | None,
+    asker: Asker = "any",
 ) -> str | None:
     """Why a service must not be shown to this survivor, or None."""
+    if r.asker == "helper" and asker == "self":
+        return "it is for parents and friends, and the survivor is asking for themself"
     if r.images == "adult" and images == "minor":
         return "it is for images made at 18 or over, and these were made under 18"
     if r.images == "minor" and images == "adult":
         return "it is for images made under 18, and these were made at 18 or over"
-    if r.users == "minor" and users != "minor":
+    if r.users == "minor" and users != "minor" and not (r.asker == "self" and asker == "helper"):
         return "it is for people under 18 now"
     if r.users == "adult" and users == "minor":
         return "it is for adults, and the survivor is under 18"
@@ -150,6 +157,7 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
         for core in core_paths(flow, directory):
             state = State(answers=dict(core))
             images, users = screens.audiences(state)
+            asker = screens.asker(state)
             country = core.get("country")
             cid = country if isinstance(country, str) and country != "other" else None
             path = " ".join(f"{k}={v}" for k, v in core.items())
@@ -172,7 +180,7 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
                         where, path, "would list no service (add one, or a fallback)"
                     )
                 for r in found:
-                    why = excluded(r, directory.origin[r.id], images, users, cid)
+                    why = excluded(r, directory.origin[r.id], images, users, cid, asker)
                     if why:
                         holes[(where, f"{path} {r.id}")] = Hole(
                             where, path, f"shows '{r.id}', but {why}"
@@ -187,7 +195,12 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
                         ):
                             continue
                         why = excluded(
-                            directory.resources[other], directory.origin[other], images, users, cid
+                            directory.resources[other],
+                            directory.origin[other],
+                            images,
+                            users,
+                            cid,
+                            asker,
                         )
                         if why:
                             holes[(where, f"{path} {r.id}>{other}")] = Hole(

@@ -29,6 +29,12 @@ ROUTES: list[tuple[dict[str, str | list[str]], set[str], set[str]]] = [
     ({"age": "under18", "country": "ca"}, {"takeitdown", "ca-cybertip"}, ADULT_ONLY),
     ({"age": "under18", "country": "au"}, {"takeitdown", "au-accce"}, ADULT_ONLY),
     ({"age": "under18", "country": "tw"}, {"takeitdown", "tw-siarc"}, ADULT_ONLY),
+    # Korea's digital sex crime centre serves every age (directory-asia-pacific.md §1).
+    (
+        {"age": "under18", "age_now": "minor", "country": "kr"},
+        {"takeitdown", "kr-dsc-center"},
+        ADULT_ONLY,
+    ),
     ({"age": "under18", "who": "parent", "country": "us"}, {"takeitdown"}, ADULT_ONLY),
     ({"age": "under18", "country": "us", "what": "threatened"}, {"us-cybertipline"}, ADULT_ONLY),
     (
@@ -273,6 +279,7 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
         paths += 1
         state = State(answers=dict(answers))
         images, users = screens.audiences(state)
+        asker = screens.asker(state)
         country = answers["country"]
         cid = country if isinstance(country, str) and country != "other" else None
         replies = [screens.results(node, state, Env())]
@@ -297,7 +304,7 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
                     )  # fmt: skip
                     why = excluded(
                         runtime.directory.resources[rid],
-                        runtime.directory.origin[rid], images, users, cid,
+                        runtime.directory.origin[rid], images, users, cid, asker,
                     )  # fmt: skip
                     assert why is None, (answers, rid, why)
     assert paths > 300
@@ -413,3 +420,38 @@ def test_a_deepfake_with_the_file_keeps_the_fingerprint_tools(runtime: Runtime) 
     young = to_results(runtime, unfold=False, age="under18", age_now="minor", real="ai",
                        has_file="unsure", country="us")  # fmt: skip
     assert young.lead_ids() == ["takeitdown"]
+
+
+# ------------------------------------------------ who uses a service: the survivor or a helper
+
+
+def test_a_parent_sees_the_young_persons_own_report_tool_marked_as_theirs_to_use(
+    runtime: Runtime,
+) -> None:
+    parent = to_results(runtime, who="parent", age="under18", country="gb")
+    assert "gb-iwf-report-remove" in parent.resource_ids()
+    assert "For them to use themselves: you can show them this." in parent.text()
+    child = to_results(runtime, who="self", age="under18", age_now="minor", country="gb")
+    assert "gb-iwf-report-remove" in child.resource_ids()
+    assert "For them to use themselves" not in child.text()
+    # Still only for images made under 18, and never to an adult writing for themself.
+    adult = to_results(runtime, who="self", age="adult", country="gb").resource_ids()
+    assert "gb-iwf-report-remove" not in adult
+    assert "gb-iwf-report-remove" not in to_results(runtime, who="parent", age="adult",
+                                                    country="gb").resource_ids()  # fmt: skip
+
+
+def test_a_service_for_parents_and_friends_never_reaches_the_survivor_themself(
+    runtime: Runtime,
+) -> None:
+    from bot.flow.coverage import excluded
+    from bot.flow.directory import fits
+
+    parents_line = runtime.directory.resources["us-ndvh"].model_copy(update={"asker": "helper"})
+    assert not fits(parents_line, "any", "adult", "self")
+    assert fits(parents_line, "any", "any", "helper")
+    assert excluded(parents_line, "us", "any", "adult", "us", "self")
+    assert excluded(parents_line, "us", "any", "any", "us", "helper") is None
+    own_tool = runtime.directory.resources["gb-iwf-report-remove"]
+    assert fits(own_tool, "minor", "any", "helper") and not fits(own_tool, "minor", "any", "self")
+    assert not fits(own_tool, "adult", "any", "helper")  # made at 18 or over: not for this tool

@@ -172,12 +172,14 @@ def test_every_row_starts_with_one_service_that_fits_the_survivor(
     screens = runtime.engine.screens
     for row, answers, shown in computed:
         assert len(row["start_here"].split()) == 1, row
-        images, users = screens.audiences(State(answers=dict(answers)))
+        state = State(answers=dict(answers))
+        images, users = screens.audiences(state)
+        asker = screens.asker(state)
         cid = row["country"] if row["country"] != "other" else None
         ids = [i for reply in shown for i in _ids(runtime, reply)]
         for rid in ids:
             res = runtime.directory.resources[rid]
-            why = excluded(res, runtime.directory.origin[rid], images, users, cid)
+            why = excluded(res, runtime.directory.origin[rid], images, users, cid, asker)
             assert why is None, (row, rid, why)
             if row["age"] == "under18":
                 assert res.images not in ADULTS_IMAGES_ONLY, (row, rid)
