@@ -28,6 +28,9 @@ from bot.flow.state import Answer, State
 # Answers that decide the audience and the country (with any a resource's `show_if` names);
 # everything else is enumerated per section.
 CORE = ("who", "age", "age_now", "country")
+# The answer that says the survivor has no copy of the file: a fingerprint (`hashing`) service
+# is made from that file, so it must never be offered then (its `show_if` says so).
+NO_FILE = ("has_file", "no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ def core_paths(flow: Flow, directory: Directory) -> Iterator[dict[str, Answer]]:
     skipped questions left out (as the engine leaves them out)."""
     asks = _asks_by_name(flow)
     used = {n for r in directory.resources.values() for n in _mentioned(r.show_if)}
-    names = [n for n in asks if n in CORE or n in used]  # in the order they are asked
+    names = [n for n in asks if n in CORE or n in used or n == NO_FILE[0]]  # in flow order
 
     def walk(i: int, facts: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         if i == len(names):
@@ -213,6 +216,8 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
                     )
                 for r in found:
                     why = excluded(r, directory.origin[r.id], images, users, cid, asker)
+                    if "hashing" in r.tags and core.get(NO_FILE[0]) == NO_FILE[1]:
+                        why = "it fingerprints the file, and the survivor has no copy of it"
                     if why:
                         holes[(where, f"{path} {r.id}")] = Hole(
                             where, path, f"shows '{r.id}', but {why}"
