@@ -25,6 +25,7 @@ from bot.flow import keys
 from bot.flow.replies import Join, Ltr, Param, Reply, Text
 from bot.i18n.catalog import PLACEHOLDER, Catalogs, placeholders
 from bot.i18n.codes import canonical, is_rtl
+from bot.i18n.collate import sort_key
 
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 _TAG = re.compile(r"<[^>]+>")
@@ -33,6 +34,21 @@ _COMMAND = re.compile(r"(?<![\w/])/[a-z]+\b")
 _MARKUP = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 _ISOLATE_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI
 _OPEN_CLOSE_ISOLATE = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>|[\u2066-\u2069]")
+
+
+def _sorted_names(buttons: list[RenderedButton], lang: str | None) -> list[RenderedButton]:
+    """Each run of name buttons (countries) in the order of their names in this language."""
+    out: list[RenderedButton] = []
+    run: list[RenderedButton] = []
+    for b in [*buttons, None]:
+        if b is not None and b.names:
+            run.append(b)
+            continue
+        out.extend(sorted(run, key=lambda x: sort_key(x.label, lang)))
+        run = []
+        if b is not None:
+            out.append(b)
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -62,6 +78,7 @@ def _isolate(m: re.Match[str]) -> str:
 class RenderedButton:
     id: str
     label: str  # plain text
+    names: bool = False  # one of a list of names, sorted in the reader's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +121,11 @@ class Renderer:
 
     def reply(self, reply: Reply, lang: str | None, limit: int = 4096) -> Rendered:
         blocks = [self.text(b, lang) for b in reply.body]
-        buttons = []
+        buttons: list[RenderedButton] = []
         for b in reply.buttons:
             label = self.plain(b.label, lang)
-            buttons.append(RenderedButton(b.id, f"✓ {label}" if b.selected else label))
+            buttons.append(RenderedButton(b.id, f"✓ {label}" if b.selected else label, b.names))
+        buttons = _sorted_names(buttons, lang)
         if reply.exit_button:
             buttons.append(RenderedButton("_exit", self.plain(Text.of(keys.EXIT), lang)))
         messages = pack(blocks, limit - 12)

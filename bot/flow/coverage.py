@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.flow import conditions
-from bot.flow.directory import Audience, Directory, Resource
+from bot.flow.directory import Asker, Audience, Directory, Resource
 from bot.flow.model import Ask, Flow, Lead, Results, Section, Selector
 from bot.flow.screens import Env, Screens
 from bot.flow.state import Answer, State
@@ -28,6 +28,9 @@ from bot.flow.state import Answer, State
 # Answers that decide the audience and the country (with any a resource's `show_if` names);
 # everything else is enumerated per section.
 CORE = ("who", "age", "age_now", "country")
+# The answer that says the survivor has no copy of the file: a fingerprint (`hashing`) service
+# is made from that file, so it must never be offered then (its `show_if` says so).
+NO_FILE = ("has_file", "no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ def core_paths(flow: Flow, directory: Directory) -> Iterator[dict[str, Answer]]:
     skipped questions left out (as the engine leaves them out)."""
     asks = _asks_by_name(flow)
     used = {n for r in directory.resources.values() for n in _mentioned(r.show_if)}
-    names = [n for n in asks if n in CORE or n in used]  # in the order they are asked
+    names = [n for n in asks if n in CORE or n in used or n == NO_FILE[0]]  # in flow order
 
     def walk(i: int, facts: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         if i == len(names):
@@ -102,12 +105,25 @@ def _mentioned(cond: object) -> set[str]:
 
 
 def completions(
-    flow: Flow, directory: Directory, core: dict[str, Answer], cond: object
+    flow: Flow,
+    directory: Directory,
+    core: dict[str, Answer],
+    cond: object,
+    memo: dict[object, Any] | None = None,
 ) -> Iterator[dict[str, Answer]]:
-    """The core answers, completed in every way over the other answers `cond` names."""
-    asks = _asks_by_name(flow)
-    free = sorted(n for n in _mentioned(cond) if n in asks and n not in core)
-    choices = [_values(flow, directory, asks[n]) for n in free]
+    """The core answers, completed in every way over the other answers `cond` names.
+    `memo` keeps what does not change between paths (one walk of a flow)."""
+    memo = {} if memo is None else memo
+    if "asks" not in memo:
+        memo["asks"] = _asks_by_name(flow)
+    asks: dict[str, str] = memo["asks"]
+    if id(cond) not in memo:
+        memo[id(cond)] = _mentioned(cond)
+    free = sorted(n for n in memo[id(cond)] if n in asks and n not in core)
+    for n in free:
+        if ("values", n) not in memo:
+            memo["values", n] = _values(flow, directory, asks[n])
+    choices = [memo["values", n] for n in free]
     for combo in itertools.product(*choices):
         facts = dict(core)
         for name, value in zip(free, combo, strict=True):
@@ -116,21 +132,37 @@ def completions(
         yield facts
 
 
-def _applies(flow: Flow, directory: Directory, core: dict[str, Answer], cond: object) -> bool:
+def _applies(
+    flow: Flow,
+    directory: Directory,
+    core: dict[str, Answer],
+    cond: object,
+    memo: dict[object, Any] | None = None,
+) -> bool:
     if cond is None:
         return True
-    return any(conditions.holds(cond, f) for f in completions(flow, directory, core, cond))  # type: ignore[arg-type]
+    return any(
+        conditions.holds(cond, f)  # type: ignore[arg-type]
+        for f in completions(flow, directory, core, cond, memo)
+    )
 
 
 def excluded(
-    r: Resource, origin: str, images: Audience, users: Audience, country: str | None
+    r: Resource,
+    origin: str,
+    images: Audience,
+    users: Audience,
+    country: str | None,
+    asker: Asker = "any",
 ) -> str | None:
     """Why a service must not be shown to this survivor, or None."""
+    if r.asker == "helper" and asker == "self":
+        return "it is for parents and friends, and the survivor is asking for themself"
     if r.images == "adult" and images == "minor":
         return "it is for images made at 18 or over, and these were made under 18"
     if r.images == "minor" and images == "adult":
         return "it is for images made under 18, and these were made at 18 or over"
-    if r.users == "minor" and users != "minor":
+    if r.users == "minor" and users != "minor" and not (r.asker == "self" and asker == "helper"):
         return "it is for people under 18 now"
     if r.users == "adult" and users == "minor":
         return "it is for adults, and the survivor is under 18"
@@ -143,22 +175,33 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
     screens = Screens(flow, directory, [], "en")
     holes: dict[tuple[str, str], Hole] = {}
     results = [n for n in flow.nodes.values() if isinstance(n, Results)]
-    names = {
-        rid: r.display_name(["en"]) for rid, r in directory.resources.items()
-    }  # a service's text that names another service
+    names = {rid: r.display_name(["en"]) for rid, r in directory.resources.items()}
+    named = {  # a service's text that names another service
+        rid: [
+            (other, name)
+            for other, name in names.items()
+            if other != rid
+            and len(name) >= 6
+            and name in english.get(r.description_key, "")
+            and name not in names[rid]
+        ]
+        for rid, r in directory.resources.items()
+    }
+    memo: dict[object, Any] = {}  # keyed by id(): every condition here lives as long as it
     for node in results:
+        parts: list[tuple[str, object, Selector | None, bool | dict[str, Any]]] = [
+            (f"section '{s.id}'", s.when, s.resources, s.optional) for s in node.sections
+        ]
+        parts.extend(_leads(node.lead))
         for core in core_paths(flow, directory):
             state = State(answers=dict(core))
             images, users = screens.audiences(state)
+            asker = screens.asker(state)
             country = core.get("country")
             cid = country if isinstance(country, str) and country != "other" else None
             path = " ".join(f"{k}={v}" for k, v in core.items())
-            parts: list[tuple[str, object, Selector | None, bool | dict[str, Any]]] = [
-                (f"section '{s.id}'", s.when, s.resources, s.optional) for s in node.sections
-            ]
-            parts.extend(_leads(flow, directory, core, node.lead))
             for where, cond, sel, optional in parts:
-                if sel is None or not _applies(flow, directory, core, cond):
+                if sel is None or not _applies(flow, directory, core, cond, memo):
                     continue
                 found = screens.services(node, sel, state, Env())
                 may_be_empty = (
@@ -172,22 +215,21 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
                         where, path, "would list no service (add one, or a fallback)"
                     )
                 for r in found:
-                    why = excluded(r, directory.origin[r.id], images, users, cid)
+                    why = excluded(r, directory.origin[r.id], images, users, cid, asker)
+                    if "hashing" in r.tags and core.get(NO_FILE[0]) == NO_FILE[1]:
+                        why = "it fingerprints the file, and the survivor has no copy of it"
                     if why:
                         holes[(where, f"{path} {r.id}")] = Hole(
                             where, path, f"shows '{r.id}', but {why}"
                         )
-                    text = english.get(r.description_key, "")
-                    for other, name in names.items():
-                        if (
-                            other == r.id
-                            or len(name) < 6
-                            or name not in text
-                            or name in names[r.id]
-                        ):
-                            continue
+                    for other, name in named[r.id]:
                         why = excluded(
-                            directory.resources[other], directory.origin[other], images, users, cid
+                            directory.resources[other],
+                            directory.origin[other],
+                            images,
+                            users,
+                            cid,
+                            asker,
                         )
                         if why:
                             holes[(where, f"{path} {r.id}>{other}")] = Hole(
@@ -199,9 +241,9 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
 
 
 def _leads(
-    flow: Flow, directory: Directory, core: dict[str, Answer], leads: Sequence[Lead]
+    leads: Sequence[Lead],
 ) -> Iterator[tuple[str, object, Selector | None, bool | dict[str, Any]]]:
-    """Each "Start here" rule that can be the first to hold on this path."""
+    """Each "Start here" rule, with the condition under which it is the first to hold."""
     for i, lead in enumerate(leads):
         earlier = [x.when for x in leads[:i] if x.when is not None]
         cond: dict[str, object] | None = lead.when

@@ -20,6 +20,11 @@ One file per country (ISO 3166-1 alpha-2, lower case) plus global.yaml. Example:
         verified: true
         checked: 2026-11
 
+A resource may say who uses it: `asker: self` (the person shown, such as a young person's own
+report tool; a parent or friend still sees it, marked as one for them to use themselves) or
+`asker: helper` (parents and friends only, never shown to the survivor themself); the flow's
+`audience` says which answers make someone one or the other.
+
 `for` says what an emergency number is for: police, ambulance, fire or all (or a list, such
 as [ambulance, fire]); the crisis screens label each number with it. The danger screen shows
 every emergency number and then the danger lines; the self-harm screen shows the main
@@ -68,6 +73,9 @@ TAGS = frozenset(
     }
 )
 Audience = Literal["minor", "adult", "any"]
+# Who uses a service: the person shown themself (a young person's own report tool), or a
+# parent or friend helping them (a parents' line). "any": either.
+Asker = Literal["self", "helper", "any"]
 
 
 class _Strict(BaseModel):
@@ -128,6 +136,7 @@ class Resource(_Strict):
     tags: list[str] = Field(min_length=1)
     images: Audience = "any"  # age of the person shown when the images were made
     users: Audience = "any"  # current age of the person asking for help
+    asker: Asker = "any"  # self: the person shown uses it; helper: only parents and friends
     contacts: list[Contact] = Field(min_length=1)
     always_open: bool = False
     languages: list[str] = Field(default_factory=list)
@@ -244,6 +253,7 @@ class Directory:
         facts: conditions.Facts | None = None,
         images: Audience = "any",
         users: Audience = "any",
+        asker: Asker = "any",
         limit: int = 6,
     ) -> list[Resource]:
         """Resources for one section: the survivor's country first, then global ones.
@@ -263,15 +273,22 @@ class Directory:
         return [
             r
             for r in chosen
-            if fits(r, images, users)
+            if fits(r, images, users, asker)
             and (r.show_if is None or conditions.holds(r.show_if, facts or {}))
         ][:limit]
 
 
-def fits(r: Resource, images: Audience, users: Audience) -> bool:
-    """Services for young people are shown only to someone known to be under 18 now."""
+def fits(r: Resource, images: Audience, users: Audience, asker: Asker = "any") -> bool:
+    """Services for young people are shown only to someone known to be under 18 now; a
+    parents' and friends' service never to the survivor themself. A service the survivor
+    uses themself reaches a helper too (the card says it is for them to use): its `users`
+    speaks of the survivor, whose age now a helper is not asked."""
     if images != "any" and r.images not in ("any", images):
         return False
+    if r.asker == "helper" and asker == "self":
+        return False
+    if r.asker == "self" and asker == "helper":
+        return True
     if r.users == "minor":
         return users == "minor"
     return not (users == "minor" and r.users == "adult")

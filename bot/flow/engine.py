@@ -785,8 +785,18 @@ class Engine:
         buttons: list[Button] = []
         if isinstance(node, Ask):
             picks = set(t.state.picks)
+            countries = (
+                {c.option_id for c in self.directory.national()}
+                if node.options_from == "countries"
+                else set()
+            )
             buttons = [
-                Button(o.id, Text.of(o.label), selected=node.multi and o.id in picks)
+                Button(
+                    o.id,
+                    Text.of(o.label),
+                    selected=node.multi and o.id in picks,
+                    names=o.id in countries,
+                )
                 for o in self._options(node, t)
             ]
             if node.multi:

@@ -95,6 +95,7 @@ CARD = "card"  # {name} {description} {contacts}
 CARD_ALWAYS_OPEN = "card.always_open"
 CARD_UNVERIFIED = "card.unverified"
 CARD_SPEAKS = "card.speaks_language"  # the service lists the survivor's language
+CARD_FOR_THEM = "card.for_them"  # to a helper: the person shown uses this service themself
 CONTACT = {
     "phone": "contact.phone",
     "sms": "contact.sms",

@@ -227,6 +227,8 @@ class Audiences(_Strict):
     images_adult: Condition | None = None
     users_minor: Condition | None = None  # the person asking is under 18 now
     users_adult: Condition | None = None
+    asker_self: Condition | None = None  # the person shown is the one asking
+    asker_helper: Condition | None = None  # a parent or friend asks for them
 
     _cond = field_validator("*")(_check_condition)
 

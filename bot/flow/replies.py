@@ -50,6 +50,9 @@ class Button:
     id: str  # an option id, or a system id starting with "_"
     label: Text
     selected: bool = False
+    # A list of names (countries): the channel sorts them by their name in the reader's
+    # language and may set them several to a row.
+    names: bool = False
 
 
 Kind = Literal["question", "info", "results", "crisis", "notice"]

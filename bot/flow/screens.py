@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from bot.flow import keys
 from bot.flow.conditions import SKIPPED, holds
-from bot.flow.directory import GLOBAL, Audience, Country, Directory, Resource, Service, fits
+from bot.flow.directory import (
+    GLOBAL,
+    Asker,
+    Audience,
+    Country,
+    Directory,
+    Resource,
+    Service,
+    fits,
+)
 from bot.flow.model import (
     Ask,
     Condition,
@@ -182,6 +191,16 @@ class Screens:
 
         return pick(a.images_minor, a.images_adult), pick(a.users_minor, a.users_adult)
 
+    def asker(self, state: State) -> Asker:
+        """Whether the person shown asks ("self"), or a parent or friend for them ("helper")."""
+        a = self.flow.audience
+        facts = self.facts(state)
+        if a.asker_helper is not None and holds(a.asker_helper, facts):
+            return "helper"
+        if a.asker_self is not None and holds(a.asker_self, facts):
+            return "self"
+        return "any"
+
     def country_of(self, state: State) -> Country | None:
         if self.country_node is None:
             return None
@@ -235,7 +254,7 @@ class Screens:
             if buttons and self.country_node:
                 body.append(Text.of(keys.CRISIS_PICK_COUNTRY))
                 btns.extend(
-                    Button(f"_cc:{c.option_id}", Text.of(c.name_key))
+                    Button(f"_cc:{c.option_id}", Text.of(c.name_key), names=True)
                     for c in self.directory.national()
                 )
         if buttons:
@@ -261,7 +280,7 @@ class Screens:
                 self.directory.resources[i]
                 for i in ids
                 if i in self.directory.resources
-                and fits(self.directory.resources[i], "any", users)
+                and fits(self.directory.resources[i], "any", users, self.asker(state))
             ]
             if found:
                 break
@@ -417,6 +436,7 @@ class Screens:
                 facts=facts,
                 images=images,
                 users=users,
+                asker=self.asker(state),
                 limit=len(self.directory.resources),
             )
             if found:
@@ -453,6 +473,8 @@ class Screens:
         global_english = mine == "en" and self.directory.origin.get(r.id) == GLOBAL
         if len(spoken) > 1 and mine in spoken and not global_english:
             contacts.append(Text.of(keys.CARD_SPEAKS))
+        if r.asker == "self" and self.asker(state) == "helper":
+            contacts.append(Text.of(keys.CARD_FOR_THEM))
         for extra in r.extra:
             contacts.append(Text.of(extra))
         chain = [
@@ -475,6 +497,7 @@ class Screens:
             tags=["support"],
             images=images,
             users=users,
+            asker=self.asker(state),
             limit=3,
             facts=self.facts(state, env),
         )

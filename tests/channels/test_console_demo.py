@@ -7,13 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polib
 import pytest
 
 from bot.config import ROOT
+from bot.i18n.collate import sort_key
 from bot.runtime import Runtime
 
-COUNTRIES = sorted(p.stem for p in (ROOT / "flows" / "resources").glob("*.yaml"))
-UK = str([c for c in COUNTRIES if c != "global"].index("gb") + 1)  # buttons follow the files
+_NAMES = {  # English country names: the buttons are sorted by the name the survivor reads
+    e.msgctxt: e.msgid for e in polib.pofile(str(ROOT / "locales" / "helpline.pot"))
+}
+COUNTRIES = sorted(
+    (p.stem for p in (ROOT / "flows" / "resources").glob("*.yaml") if p.stem != "global"),
+    key=lambda c: sort_key(_NAMES[f"country.{c}"], "en"),
+)
+UK = str(COUNTRIES.index("gb") + 1)
 ADULT_PATH = ["1", "2", "3", "1", "2", "1", "1", "1", "1", "6", UK, "5", "1", "5"]
 # safe: yes · danger: no · self-harm: no · myself · 18+ · shared · real · has file ·
 # social media, Done · United Kingdom · rather not say · removal, Done

@@ -331,3 +331,15 @@ def test_a_new_country_with_only_crisis_lines_is_noted_not_refused(data: Path) -
     )
     assert not any("country=za" in str(p) for p in report.problems)
     assert any(n.startswith("za: no services of its own yet") for n in report.notes)
+
+
+def test_a_fingerprint_service_offered_without_the_file_fails(data: Path) -> None:
+    # StopNCII hashes the file on the survivor's device: someone who said they have no copy
+    # (often a deepfake they never had) must not be sent there.
+    res = data / "flows" / "resources" / "global.yaml"
+    for _ in range(2):  # both fingerprint services
+        edit(res, "    show_if: {not: {has_file: no}} # the fingerprint", "    # the fingerprint")
+    found = problems(data)
+    assert any(
+        "shows 'stopncii', but it fingerprints the file" in p and "has_file=no" in p for p in found
+    ), found[:5]

@@ -29,6 +29,12 @@ ROUTES: list[tuple[dict[str, str | list[str]], set[str], set[str]]] = [
     ({"age": "under18", "country": "ca"}, {"takeitdown", "ca-cybertip"}, ADULT_ONLY),
     ({"age": "under18", "country": "au"}, {"takeitdown", "au-accce"}, ADULT_ONLY),
     ({"age": "under18", "country": "tw"}, {"takeitdown", "tw-siarc"}, ADULT_ONLY),
+    # Korea's digital sex crime centre serves every age (directory-asia-pacific.md §1).
+    (
+        {"age": "under18", "age_now": "minor", "country": "kr"},
+        {"takeitdown", "kr-dsc-center"},
+        ADULT_ONLY,
+    ),
     ({"age": "under18", "who": "parent", "country": "us"}, {"takeitdown"}, ADULT_ONLY),
     ({"age": "under18", "country": "us", "what": "threatened"}, {"us-cybertipline"}, ADULT_ONLY),
     (
@@ -248,8 +254,10 @@ def _every_path(runtime: Runtime) -> Iterator[dict[str, str | list[str]]]:
     from bot.flow.coverage import core_paths
 
     for core in core_paths(runtime.flow, runtime.directory):
+        if core.get("has_file", "yes") != "yes":
+            continue  # without the file: tests/flow/test_routing_table.py walks those
         for what in ("shared", "threatened", "taken", "fear"):
-            yield {**core, "what": what, "has_file": "yes", "where": ["social", "search"],
+            yield {**core, "what": what, "where": ["social", "search"],
                    "real": "real", "relationship": "partner",
                    "wants": ["removal", "stop", "police", "legal", "talk"]}  # fmt: skip
 
@@ -271,6 +279,7 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
         paths += 1
         state = State(answers=dict(answers))
         images, users = screens.audiences(state)
+        asker = screens.asker(state)
         country = answers["country"]
         cid = country if isinstance(country, str) and country != "other" else None
         replies = [screens.results(node, state, Env())]
@@ -295,7 +304,7 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
                     )  # fmt: skip
                     why = excluded(
                         runtime.directory.resources[rid],
-                        runtime.directory.origin[rid], images, users, cid,
+                        runtime.directory.origin[rid], images, users, cid, asker,
                     )  # fmt: skip
                     assert why is None, (answers, rid, why)
     assert paths > 300
@@ -316,3 +325,133 @@ def test_services_for_the_young_reach_no_adult_and_no_parent(runtime: Runtime) -
         assert "gb-the-mix" not in got and "gb-childline" not in got, (who, got)
         platforms = to_results(runtime, who=who, age="under18", country="gb").resource_ids()
         assert "gb-report-harmful-content" not in platforms  # it hands cases to adults' RPH
+
+
+# ------------------------------------------------ deepfakes, and no copy of the file (issue 10)
+
+HASHING = {"takeitdown", "stopncii"}  # both make the fingerprint from the file on the device
+
+
+@pytest.mark.parametrize(
+    ("who", "key"),
+    [
+        ("self", "has_file.question_fake"),
+        ("parent", "has_file.question_fake_helper"),
+        ("friend", "has_file.question_fake_helper"),
+    ],
+)
+def test_someone_shown_in_a_fake_is_told_most_never_had_the_file_before_being_asked(
+    runtime: Runtime, who: str, key: str
+) -> None:
+    from tests.flow.walk import Walk, walk_to
+
+    for real in ("ai", "altered"):
+        w = walk_to(Walk(runtime).start(), "has_file", who=who, real=real)
+        assert key in w.shown_keys(), (real, w.shown_keys())
+        assert "never had it" in w.text()
+    real = walk_to(Walk(runtime).start(), "has_file", who=who, real="real")
+    assert key not in real.shown_keys() and "never had it" not in real.text()
+
+
+def test_without_the_file_no_path_offers_a_fingerprint_tool_and_start_here_says_why(
+    runtime: Runtime,
+) -> None:
+    countries = [c for c in runtime.directory.countries if c != "global"] + ["other"]
+    for country in countries:
+        for who, age, age_now in (
+            ("self", "adult", "adult"),
+            ("self", "under18", "minor"),
+            ("self", "under18", "adult"),
+            ("parent", "under18", "adult"),
+            ("friend", "unsure", "adult"),
+        ):
+            for what in ("shared", "threatened"):
+                answers: dict[str, str | list[str]] = {
+                    "who": who, "age": age, "age_now": age_now, "country": country,
+                    "what": what, "real": "ai", "has_file": "no",
+                    "wants": ["removal", "police", "legal", "talk"]
+                    + (["stop"] if what == "threatened" else []),
+                }  # fmt: skip
+                first = to_results(runtime, unfold=False, **answers)
+                lead = first.lead_ids()
+                assert len(lead) == 1 and lead[0] not in HASHING, (answers, lead)
+                keys = first.shown_keys()
+                assert {
+                    "results.lead.no_file",
+                    "results.lead.no_file_helper",
+                    "results.lead.minor_no_file",
+                    "results.lead.minor_no_file_helper",
+                } & set(keys), (answers, keys)
+                threat = {"results.lead.threat", "results.lead.threat_helper"} & set(keys)
+                assert bool(threat) == (what == "threatened"), (answers, keys)
+                shown = set(to_results(runtime, **answers).resource_ids())
+                assert not HASHING & shown, (answers, HASHING & shown)
+
+
+def test_a_deepfake_without_the_file_still_gets_platform_and_search_removal(
+    runtime: Runtime,
+) -> None:
+    w = to_results(runtime, real="ai", has_file="no", where=["social", "search"], country="gb")
+    got = w.resource_ids()
+    assert "google-fake" in got and "meta-ncii" in got and "google-real" not in got
+    assert "gb-rph" in got  # a helpline that acts without the file
+    assert "Fingerprint (hash) tools need the image on your own device" in w.text()
+    # Nowhere else to start: where the fake is, the search form for fakes.
+    alone = to_results(runtime, unfold=False, real="ai", has_file="no", where=["search"],
+                       country="other")  # fmt: skip
+    assert alone.lead_ids() == ["google-fake"]
+
+
+def test_a_young_person_without_the_file_starts_with_a_service_that_takes_links(
+    runtime: Runtime,
+) -> None:
+    for country, lead in (("us", "us-cybertipline"), ("ca", "ca-cybertip"),
+                          ("au", "au-accce"), ("other", "inhope")):  # fmt: skip
+        w = to_results(runtime, unfold=False, who="self", age="under18", age_now="minor",
+                       real="ai", has_file="no", country=country)  # fmt: skip
+        assert w.lead_ids() == [lead], (country, w.lead_ids())
+        assert "Tell an adult you trust" in w.text()
+        assert "Take It Down needs the image on your device" in w.text()
+
+
+def test_a_deepfake_with_the_file_keeps_the_fingerprint_tools(runtime: Runtime) -> None:
+    adult = to_results(runtime, real="ai", has_file="yes", country="us").resource_ids()
+    assert "stopncii" in adult
+    young = to_results(runtime, unfold=False, age="under18", age_now="minor", real="ai",
+                       has_file="unsure", country="us")  # fmt: skip
+    assert young.lead_ids() == ["takeitdown"]
+
+
+# ------------------------------------------------ who uses a service: the survivor or a helper
+
+
+def test_a_parent_sees_the_young_persons_own_report_tool_marked_as_theirs_to_use(
+    runtime: Runtime,
+) -> None:
+    parent = to_results(runtime, who="parent", age="under18", country="gb")
+    assert "gb-iwf-report-remove" in parent.resource_ids()
+    assert "For them to use themselves: you can show them this." in parent.text()
+    child = to_results(runtime, who="self", age="under18", age_now="minor", country="gb")
+    assert "gb-iwf-report-remove" in child.resource_ids()
+    assert "For them to use themselves" not in child.text()
+    # Still only for images made under 18, and never to an adult writing for themself.
+    adult = to_results(runtime, who="self", age="adult", country="gb").resource_ids()
+    assert "gb-iwf-report-remove" not in adult
+    assert "gb-iwf-report-remove" not in to_results(runtime, who="parent", age="adult",
+                                                    country="gb").resource_ids()  # fmt: skip
+
+
+def test_a_service_for_parents_and_friends_never_reaches_the_survivor_themself(
+    runtime: Runtime,
+) -> None:
+    from bot.flow.coverage import excluded
+    from bot.flow.directory import fits
+
+    parents_line = runtime.directory.resources["us-ndvh"].model_copy(update={"asker": "helper"})
+    assert not fits(parents_line, "any", "adult", "self")
+    assert fits(parents_line, "any", "any", "helper")
+    assert excluded(parents_line, "us", "any", "adult", "us", "self")
+    assert excluded(parents_line, "us", "any", "any", "us", "helper") is None
+    own_tool = runtime.directory.resources["gb-iwf-report-remove"]
+    assert fits(own_tool, "minor", "any", "helper") and not fits(own_tool, "minor", "any", "self")
+    assert not fits(own_tool, "adult", "any", "helper")  # made at 18 or over: not for this tool

@@ -7,6 +7,8 @@ so a stale or forged press is recognised by the engine, and every id fits the 64
 
 from __future__ import annotations
 
+import unicodedata
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.render import RenderedButton
@@ -14,6 +16,17 @@ from bot.flow.events import Choice
 
 CALLBACK_LIMIT = 64
 SHORT_LABEL = 18  # labels this short sit two to a row
+SHORT_NAME = 10  # names this short (countries) sit three to a row
+NAMES_PER_ROW = 3  # Telegram allows 8 a row; three short names still read on a phone
+
+
+def width(label: str) -> int:
+    """Columns a label takes: wide (CJK) characters count two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) or unicodedata.category(ch) == "Mn"
+        else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in label
+    )  # fmt: skip
 
 
 def encode(token: str | None, button_id: str) -> str:
@@ -30,17 +43,31 @@ def decode(data: str | None) -> Choice:
 
 
 def markup(token: str | None, buttons: tuple[RenderedButton, ...]) -> InlineKeyboardMarkup | None:
+    """Rows of buttons: a list of names (countries) as a grid of two or three a row, other
+    choices two a row when there are many short ones, and "Leave now" alone at the bottom."""
     if not buttons:
         return None
     choices = [b for b in buttons if b.id != "_exit"]
+    others = [b for b in choices if not b.names]
+    pair = len(others) > 3 and all(len(b.label) <= SHORT_LABEL for b in others)
+    names = [b for b in choices if b.names]
+    per_row = NAMES_PER_ROW if names and max(width(b.label) for b in names) <= SHORT_NAME else 2
     rows: list[list[InlineKeyboardButton]] = []
-    pair = len(choices) > 3 and all(len(b.label) <= SHORT_LABEL for b in choices)
+    previous: RenderedButton | None = None
     for b in choices:
         button = InlineKeyboardButton(b.label, callback_data=encode(token, b.id))
-        if pair and rows and len(rows[-1]) == 1:
+        same_kind = previous is not None and previous.names == b.names
+        if b.names:  # a long name (over SHORT_LABEL) keeps a row to itself
+            row = rows[-1] if same_kind else []
+            short = all(width(x.text) <= SHORT_LABEL for x in [*row, button])
+            fits = per_row if short else 1
+        else:
+            fits = 2 if pair else 1
+        if same_kind and len(rows[-1]) < fits:
             rows[-1].append(button)
         else:
             rows.append([button])
+        previous = b
     for b in buttons:
         if b.id == "_exit":
             rows.append([InlineKeyboardButton(b.label, callback_data=encode(token, b.id))])
