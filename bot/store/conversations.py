@@ -26,6 +26,7 @@ from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
 from bot.store.outbox import Op, Outbox, Pending
 from bot.store.tables import ConversationRow, ProcessedUpdate
+from bot.store.tracked import ChatKey
 
 # Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
 # and one hour more of margin: a purged update id can no longer come back.
@@ -138,6 +139,7 @@ class Conversations(Outbox):
                     is not None
                 )
                 row = None
+                chat: ChatKey | None = None
                 if not duplicate:
                     row = (
                         await conn.execute(
@@ -150,13 +152,21 @@ class Conversations(Outbox):
                             .with_for_update()
                         )
                     ).first()
+                    # The step's keys in one key store round trip: its state's and its chat's.
+                    live = row is not None and row.expires_at > now
+                    chat = await self._load_tracked(
+                        conn, subject, also=[row.key_id] if row is not None and live else []
+                    )
             state: dict[str, Any] | None = None
             last: int | None = None
             reset = False
             data_key: bytes | None = None
             if row is not None and row.expires_at > now:
                 try:
-                    data_key = await self._keys.get(row.key_id)
+                    assert chat is not None
+                    data_key = chat.fetched.get(row.key_id)
+                    if data_key is None:
+                        raise DecryptionError
                     value = unseal_json(data_key, row.state_enc, _aad_state(subject))
                     if not isinstance(value, dict):
                         raise DecryptionError
@@ -222,11 +232,12 @@ class Conversations(Outbox):
                         shred += await self._queue(
                             conn, await self._cancel_outbox(conn, subject), now
                         )
+                    assert chat is not None
                     if conv._track:
-                        broken = await self._track(conn, subject, conv._track, now)
+                        broken = await self._track(conn, chat, conv._track, now)
                         shred += await self._queue(conn, broken, now, unshared=True)
                     for pending in conv._outbox:
-                        await self._enqueue(conn, subject, pending)
+                        await self._enqueue(conn, chat, pending)
                     if update_id is not None:
                         await conn.execute(
                             insert(ProcessedUpdate).values(
