@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
+from bot.flow.screens import Stored
+from bot.store.cases import stored_in
 from bot.store.core import hour_floor, log, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
@@ -50,6 +52,7 @@ class Conversation:
         "reset",
         "stale",
         "state",
+        "stored",
     )
 
     def __init__(
@@ -61,6 +64,7 @@ class Conversation:
         self._chat_id = chat_id
         self.last_update: int | None = None  # the newest update applied to this state
         self.stale = False  # this update is older than that: never apply it over newer state
+        self.stored = Stored()  # what is stored for the chat (for /mydata), read in this block
         self._state: dict[str, Any] | None = None
         self._save: bytes | None = None
         self._forget = False
@@ -179,6 +183,11 @@ class Conversations(Outbox):
                         "a conversation's stored state could not be decrypted; it restarts"
                     )
             conv = Conversation(state, reset, duplicate, chat_id)
+            if not duplicate:
+                with unavailable():
+                    conv.stored = await stored_in(
+                        conn, subject, row.expires_at if row is not None else None, now
+                    )
             conv.last_update = last if isinstance(last, int) else None
             conv.stale = (
                 update_id is not None
