@@ -258,41 +258,47 @@ class Outbox(Tracked):
         """
         now = self._clock()
         shred: list[str] = []
+        finished = done >= len(delivery.ops)
+        row = col(OutboxRow.id) == delivery.id
         async with self._tx(delivery.subject) as conn:
-            key_id = (
-                await conn.execute(
-                    select(col(OutboxRow.key_id)).where(col(OutboxRow.id) == delivery.id)
+            if finished:
+                stmt: Any = delete(OutboxRow).where(row)
+            else:
+                stmt = (
+                    update(OutboxRow)
+                    .where(row)
+                    .values(done=done, tries=0, lease_until=now + lease)
                 )
+            key_id = (
+                await conn.execute(stmt.returning(col(OutboxRow.key_id)))
             ).scalar_one_or_none()
             if key_id is None:
                 return False
+            chat: ChatKey | None = None
             if sent:
                 chat = await self._load_tracked(conn, delivery.subject, {key_id: delivery.key})
                 broken = await self._track(
                     conn, chat, sent, now, spare=(delivery.key_id, delivery.key)
                 )
                 shred += await self._queue(conn, broken, now, unshared=True)
-            if done >= len(delivery.ops):
-                await conn.execute(delete(OutboxRow).where(col(OutboxRow.id) == delivery.id))
+            if finished and (chat is None or chat.key_id != key_id):  # else its tracked row's
                 unused = await self._unused(conn, delivery.subject, [key_id])
                 shred += await self._queue(conn, unused, now)
-            else:
-                await conn.execute(
-                    update(OutboxRow)
-                    .where(col(OutboxRow.id) == delivery.id)
-                    .values(done=done, tries=0, lease_until=now + lease)
-                )
         await self._shred(shred, strict=False)
         return True
 
-    async def retry_later(self, delivery: Delivery, after: float, *, tries: int) -> None:
-        """Hand a row back: claimable again in `after` seconds."""
+    async def retry_later(
+        self, delivery: Delivery, after: float, *, tries: int, done: int | None = None
+    ) -> None:
+        """Hand a row back: claimable again in `after` seconds (with `done`: that many
+        operations carried out, e.g. a cosmetic edit that was not recorded on its own)."""
         now = self._clock()
+        values: dict[str, Any] = {"tries": tries, "lease_until": now + dt.timedelta(seconds=after)}
+        if done is not None:
+            values["done"] = done
         async with self._tx() as conn:
             await conn.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id) == delivery.id)
-                .values(tries=tries, lease_until=now + dt.timedelta(seconds=after))
+                update(OutboxRow).where(col(OutboxRow.id) == delivery.id).values(**values)
             )
 
     async def release(self, ids: Sequence[int] | None = None) -> None:

@@ -470,11 +470,11 @@ class Courier:
                         await self._on_blocked(d.chat_id)
                     return
                 except RetryAfter as exc:
-                    await self.store.retry_later(d, _seconds(exc.retry_after), tries=tries)
+                    await self.store.retry_later(d, _seconds(exc.retry_after), tries=tries, done=i)
                     return
                 except TimedOut:
                     if not cosmetic and tries < 1:  # once more; after that, assume it arrived
-                        await self.store.retry_later(d, self._backoff, tries=tries + 1)
+                        await self.store.retry_later(d, self._backoff, tries=tries + 1, done=i)
                         return
                     log.warning("outbox: %s timed out twice; counted as delivered", op.get("k"))
                     sent = []
@@ -487,11 +487,15 @@ class Courier:
                         wait = min(self._backoff * 2 ** (fails - 1), self._max_backoff)
                         log.info("outbox: %s failed (%s); again in %.1fs", op.get("k"),
                                  type(exc).__name__, wait)  # fmt: skip
-                        await self.store.retry_later(d, wait, tries=tries)
+                        await self.store.retry_later(d, wait, tries=tries, done=i)
                         return
                     sent = []
                 self._fails.pop(d.id, None)
                 tries = 0
+                if cosmetic and not sent and i + 1 < len(d.ops):
+                    # Recorded with the next operation: one commit fewer, and if the process
+                    # dies in between, the edit is only made again (a no-op for Telegram).
+                    continue
                 if not await self.store.advance(d, i + 1, sent, lease=self._lease):
                     if sent:  # quick exit came while this was sending: take it back
                         await self.sender.delete(d.chat_id, sent)
