@@ -277,8 +277,9 @@ class Load:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         start = time.perf_counter()
         async with http.post(url, json=update, headers=headers) as r:
-            await r.read()
+            answer = await r.read()
         result.ack.append(time.perf_counter() - start)
+        await self.api.webhook_reply(answer)  # a method in the answer, as Telegram does
         result.updates += 1
         try:
             result.reply.append(await asyncio.wait_for(waiter, 10) - start)
