@@ -392,9 +392,18 @@ class Courier:
         self._task: asyncio.Task[None] | None = None
         self._trouble = False
         self._checked = 0.0
+        # Claim only when something may be claimable: something was queued (wake), the last
+        # claim filled every free slot, a chat whose row was in flight got more meanwhile,
+        # or a poll went by (retries and leases come due). Not after every send.
+        self._wakes = 0
+        self._due = True
+        self._claimed = 0.0
+        self._wakes_at_claim: dict[int, int] = {}
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
+        self._wakes += 1
+        self._due = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -465,7 +474,10 @@ class Courier:
                     with suppress(StoreUnavailable):
                         await self.store.release()
                     await self.store.listen(self.wake)
-            if leading and room > 0:
+            polled = time.monotonic() - self._claimed > self._poll
+            if leading and room > 0 and (self._due or polled):
+                self._due = False
+                self._claimed = time.monotonic()
                 try:
                     batch = await self.store.claim_outbox(room, self._lease)
                     if self._trouble:
@@ -476,15 +488,20 @@ class Courier:
                     if not self._trouble:
                         self._trouble = True
                         log.info("outbox: the store is unavailable; delivery waits for it")
+                if len(batch) >= room:
+                    self._due = True  # there may be more
                 for delivery in batch:
                     task = asyncio.create_task(self._deliver(delivery))
                     self._inflight[delivery.id] = task
+                    self._wakes_at_claim[delivery.id] = self._wakes
                     task.add_done_callback(partial(self._finished, delivery.id))
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
     def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
         self._inflight.pop(row_id, None)
+        if self._wakes_at_claim.pop(row_id, None) != self._wakes:
+            self._due = True  # something was queued meanwhile, maybe behind this row
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox: delivery failed: %s", type(task.exception()).__name__)
         self._wake.set()
