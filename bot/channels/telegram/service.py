@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.bridge import Bridge, Desk
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.sender import Courier, Sender
 from bot.config import Settings
 from bot.flow import keys
@@ -129,10 +130,8 @@ class TelegramService:
             .token(token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .connect_timeout(10)
-            .read_timeout(15)
-            .write_timeout(15)
-            .get_updates_read_timeout(40)
+            .request(AiohttpRequest(64, read_timeout=15, connect_timeout=10))
+            .get_updates_request(AiohttpRequest(1, read_timeout=40, connect_timeout=10))
         )
         if limiter is not None:
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
