@@ -256,36 +256,59 @@ class Outbox(Tracked):
         False if the row is gone: the chat was erased (quick exit) while this was sending, so
         the caller must delete what it just sent.
         """
+        return (await self.advance_many([(delivery, done, sent)], lease=lease))[0]
+
+    async def advance_many(
+        self,
+        items: Sequence[tuple[Delivery, int, Sequence[int]]],
+        *,
+        lease: dt.timedelta = LEASE,
+    ) -> list[bool]:
+        """`advance` for several rows (of different chats) in one transaction: the sender
+        records what finished while the previous commit was being made all at once."""
         now = self._clock()
+        shred: list[str] = []
+        out: list[bool] = []
+        async with self._tx() as conn:
+            for subject in sorted({d.subject for d, _, _ in items}):  # one order: no deadlock
+                await self._lock(conn, subject)
+            for delivery, done, sent in items:
+                ok, keys = await self._advance_in(conn, delivery, done, sent, now, lease)
+                out.append(ok)
+                shred += keys
+        await self._shred(shred, strict=False)
+        return out
+
+    async def _advance_in(
+        self,
+        conn: AsyncConnection,
+        delivery: Delivery,
+        done: int,
+        sent: Sequence[int],
+        now: dt.datetime,
+        lease: dt.timedelta,
+    ) -> tuple[bool, list[str]]:
         shred: list[str] = []
         finished = done >= len(delivery.ops)
         row = col(OutboxRow.id) == delivery.id
-        async with self._tx(delivery.subject) as conn:
-            if finished:
-                stmt: Any = delete(OutboxRow).where(row)
-            else:
-                stmt = (
-                    update(OutboxRow)
-                    .where(row)
-                    .values(done=done, tries=0, lease_until=now + lease)
-                )
-            key_id = (
-                await conn.execute(stmt.returning(col(OutboxRow.key_id)))
-            ).scalar_one_or_none()
-            if key_id is None:
-                return False
-            chat: ChatKey | None = None
-            if sent:
-                chat = await self._load_tracked(conn, delivery.subject, {key_id: delivery.key})
-                broken = await self._track(
-                    conn, chat, sent, now, spare=(delivery.key_id, delivery.key)
-                )
-                shred += await self._queue(conn, broken, now, unshared=True)
-            if finished and (chat is None or chat.key_id != key_id):  # else its tracked row's
-                unused = await self._unused(conn, delivery.subject, [key_id])
-                shred += await self._queue(conn, unused, now)
-        await self._shred(shred, strict=False)
-        return True
+        if finished:
+            stmt: Any = delete(OutboxRow).where(row)
+        else:
+            stmt = update(OutboxRow).where(row).values(done=done, tries=0, lease_until=now + lease)
+        key_id = (await conn.execute(stmt.returning(col(OutboxRow.key_id)))).scalar_one_or_none()
+        if key_id is None:
+            return False, []
+        chat: ChatKey | None = None
+        if sent:
+            chat = await self._load_tracked(conn, delivery.subject, {key_id: delivery.key})
+            broken = await self._track(
+                conn, chat, sent, now, spare=(delivery.key_id, delivery.key)
+            )
+            shred += await self._queue(conn, broken, now, unshared=True)
+        if finished and (chat is None or chat.key_id != key_id):  # else its tracked row's
+            unused = await self._unused(conn, delivery.subject, [key_id])
+            shred += await self._queue(conn, unused, now)
+        return True, shred
 
     async def retry_later(
         self, delivery: Delivery, after: float, *, tries: int, done: int | None = None

@@ -399,6 +399,9 @@ class Courier:
         self._due = True
         self._claimed = 0.0
         self._wakes_at_claim: dict[int, int] = {}
+        # Group commit: what finished while the last advance was being committed.
+        self._advances: list[tuple[Delivery, int, list[int], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -421,6 +424,9 @@ class Courier:
             self._task = None
         try:
             await self._stop_inflight(grace)
+            if self._flusher is not None:  # what was sent is recorded before stopping
+                with suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(self._flusher), grace)
         finally:
             await self.store.resign()  # another worker becomes the sender
 
@@ -498,6 +504,30 @@ class Courier:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
+    async def _advance(self, d: Delivery, done: int, sent: list[int]) -> bool:
+        """`Store.advance`, committed together with the others that finish meanwhile."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._advances.append((d, done, sent, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-advance")
+        return await future
+
+    async def _flush(self) -> None:
+        while self._advances:
+            batch, self._advances = self._advances, []
+            try:
+                results = await self.store.advance_many(
+                    [(d, done, sent) for d, done, sent, _ in batch], lease=self._lease
+                )
+            except Exception as exc:  # StoreUnavailable, mostly: each delivery handles it
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), ok in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(ok)
+
     def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
         self._inflight.pop(row_id, None)
         if self._wakes_at_claim.pop(row_id, None) != self._wakes:
@@ -546,7 +576,7 @@ class Courier:
                     # Recorded with the next operation: one commit fewer, and if the process
                     # dies in between, the edit is only made again (a no-op for Telegram).
                     continue
-                if not await self.store.advance(d, i + 1, sent, lease=self._lease):
+                if not await self._advance(d, i + 1, sent):
                     if sent:  # quick exit came while this was sending: take it back
                         await self.sender.delete(d.chat_id, sent)
                     return
