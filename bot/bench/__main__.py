@@ -370,7 +370,9 @@ async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int,
                 result.seconds = time.perf_counter() - started
                 result.cpu_seconds = sum(_cpu_seconds(pid) for pid, _ in workers) - cpu_before
                 result.peak_rss_mb = max(_peak_rss_mb(pid) for pid, _ in workers)
-                result.api_calls = len(api.calls) - calls_before
+                result.api_calls = sum(  # HTTP calls: not what rode on a webhook answer
+                    1 for c in api.calls[calls_before:] if c.http_method != "WEBHOOK"
+                )
                 result.peak_sends = api.peak_sends
     finally:
         await api.stop()
