@@ -197,8 +197,9 @@ def _env(api_url: str, token: str, port: int, urls: tuple[str, str], folder: Pat
 
 
 @contextlib.asynccontextmanager
-async def _workers(sc: Scenario, api: Any, folder: Path,
-                   result: Result) -> AsyncIterator[list[tuple[int, int]]]:  # fmt: skip
+async def _workers(
+    sc: Scenario, api: Any, folder: Path, result: Result, profile: Path | None = None
+) -> AsyncIterator[list[tuple[int, int]]]:
     """(pid, port) of each worker, ready to take updates."""
     procs: list[asyncio.subprocess.Process] = []
     ports = [_free_port() for _ in range(sc.workers)]
@@ -216,6 +217,9 @@ async def _workers(sc: Scenario, api: Any, folder: Path,
             for port in ports:
                 env = _env(api.base_url, api.token, port, urls, folder, sc.limiter)
                 module = ["bot.bench.echo"] if sc.bot == "echo" else ["bot", "serve"]
+                if profile is not None:
+                    module = ["cProfile", "-o", str(profile / f"{sc.bot}-{port}.prof"),
+                              "-m", *module]  # fmt: skip
                 procs.append(
                     await asyncio.create_subprocess_exec(sys.executable, "-m", *module, env=env)
                 )
@@ -273,8 +277,9 @@ class Load:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         start = time.perf_counter()
         async with http.post(url, json=update, headers=headers) as r:
-            await r.read()
+            answer = await r.read()
         result.ack.append(time.perf_counter() - start)
+        await self.api.webhook_reply(answer)  # a method in the answer, as Telegram does
         result.updates += 1
         try:
             result.reply.append(await asyncio.wait_for(waiter, 10) - start)
@@ -339,7 +344,8 @@ _FORWARD = {"ok", "no", "self", "adult", "under18", "shared", "threatened", "rea
             "_done", "done", "_continue", "unsure", "skip"}  # fmt: skip
 
 
-async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int) -> Result:
+async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int,
+                       profile: Path | None = None) -> Result:  # fmt: skip
     result = Result(sc)
     api = _fake_class()()
     await api.start()
@@ -347,7 +353,7 @@ async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int) -
         if sc.limiter:
             api.enforce_flood_limits()
         with tempfile.TemporaryDirectory(prefix="helpline-bench-") as tmp:
-            async with _workers(sc, api, Path(tmp), result) as workers:
+            async with _workers(sc, api, Path(tmp), result, profile) as workers:
                 load = Load(api, [port for _, port in workers], sc.bot == "echo", steps, seed=7)
                 cpu_before = sum(_cpu_seconds(pid) for pid, _ in workers)
                 calls_before = len(api.calls)
@@ -364,7 +370,9 @@ async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int) -
                 result.seconds = time.perf_counter() - started
                 result.cpu_seconds = sum(_cpu_seconds(pid) for pid, _ in workers) - cpu_before
                 result.peak_rss_mb = max(_peak_rss_mb(pid) for pid, _ in workers)
-                result.api_calls = len(api.calls) - calls_before
+                result.api_calls = sum(  # HTTP calls: not what rode on a webhook answer
+                    1 for c in api.calls[calls_before:] if c.http_method != "WEBHOOK"
+                )
                 result.peak_sends = api.peak_sends
     finally:
         await api.stop()
@@ -413,6 +421,19 @@ def print_table(results: list[Result]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def _print_profile(sc: Scenario, folder: Path, top: int) -> None:
+    """Where the workers' CPU went: the costliest functions by own time, all workers."""
+    import pstats
+
+    files = sorted(str(p) for p in folder.glob("*.prof"))
+    if not files:
+        print(f"no profile written for {sc.label}", file=sys.stderr)
+        return
+    print(f"\n--- {sc.label}: top {top} by own time", file=sys.stderr)
+    stats = pstats.Stats(*files, stream=sys.stderr)
+    stats.sort_stats("tottime").print_stats(top)
+
+
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bot.bench", description=__doc__.split("\n")[0]
@@ -425,15 +446,25 @@ async def main(argv: list[str] | None = None) -> None:
         choices=sorted(SCENARIOS), help="which to run (default: echo sqlite pg1 pg2 "
         "sqlite-limited)",
     )  # fmt: skip
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="run the workers under cProfile "
+        "and print each scenario's N costliest functions (own time); slows them down",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     results = []
     for name in args.scenarios:
         sc = SCENARIOS[name]
         print(f"running: {sc.label} …", file=sys.stderr, flush=True)
-        try:
-            results.append(await run_scenario(sc, args.chats, args.concurrency, args.steps))
-        except (OSError, RuntimeError) as exc:
-            results.append(Result(sc, note=f"could not run: {type(exc).__name__}: {exc}"[:80]))
+        with tempfile.TemporaryDirectory(prefix="helpline-profile-") as folder:
+            profile = Path(folder) if args.profile else None
+            try:
+                results.append(
+                    await run_scenario(sc, args.chats, args.concurrency, args.steps, profile)
+                )
+            except (OSError, RuntimeError) as exc:
+                results.append(Result(sc, note=f"could not run: {type(exc).__name__}: {exc}"[:80]))
+            if profile is not None:
+                _print_profile(sc, profile, args.profile)
     print(f"\n{args.chats} chats, {args.concurrency} at a time, {os.cpu_count()} cores, one run "
           "(repeat it to see the spread)\n")  # fmt: skip
     print_table(results)

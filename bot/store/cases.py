@@ -248,7 +248,6 @@ class Cases(StoreCore):
     async def stored(self, chat_id: int) -> Stored:
         """What is stored for this chat and until when (for /mydata): no decryption needed."""
         subject = self._pseudonyms.chat(chat_id)
-        now = self._clock()
         async with self._tx() as conn:
             working = (
                 await conn.execute(
@@ -257,24 +256,7 @@ class Cases(StoreCore):
                     )
                 )
             ).scalar_one_or_none()
-            case = (
-                await conn.execute(
-                    sa.select(
-                        col(CaseRow.expires_at),
-                        col(CaseRow.status),
-                        col(CaseRow.codeword_enc).is_not(None).label("guarded"),
-                        col(CaseRow.locked_until),
-                    ).where(col(CaseRow.subject) == subject)
-                )
-            ).first()
-        live_case = case is not None and case.expires_at > now
-        return Stored(
-            working_expires=working if working is not None and working > now else None,
-            case_expires=case.expires_at if live_case and case is not None else None,
-            in_handoff=live_case and case is not None and case.status in HANDOFF_OPEN,
-            code_word=live_case and case is not None and bool(case.guarded),
-            locked_for=_left(case.locked_until, now) if live_case and case is not None else None,
-        )
+            return await stored_in(conn, subject, working, self._clock())
 
     async def _new_code(self, conn: AsyncConnection) -> str:
         while True:
@@ -302,3 +284,27 @@ def _case_fields(
         "answers_enc": seal(data_key, answers, aad("kept_case", code, "answers_enc")),
         "lang_enc": seal(data_key, lang, aad("kept_case", code, "lang_enc")),
     }
+
+
+async def stored_in(
+    conn: AsyncConnection, subject: str, working: dt.datetime | None, now: dt.datetime
+) -> Stored:
+    """`Cases.stored` inside the caller's transaction, the working state's expiry known."""
+    case = (
+        await conn.execute(
+            sa.select(
+                col(CaseRow.expires_at),
+                col(CaseRow.status),
+                col(CaseRow.codeword_enc).is_not(None).label("guarded"),
+                col(CaseRow.locked_until),
+            ).where(col(CaseRow.subject) == subject)
+        )
+    ).first()
+    live_case = case is not None and case.expires_at > now
+    return Stored(
+        working_expires=working if working is not None and working > now else None,
+        case_expires=case.expires_at if live_case and case is not None else None,
+        in_handoff=live_case and case is not None and case.status in HANDOFF_OPEN,
+        code_word=live_case and case is not None and bool(case.guarded),
+        locked_for=_left(case.locked_until, now) if live_case and case is not None else None,
+    )

@@ -20,12 +20,15 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
+from bot.flow.screens import Stored
+from bot.store.cases import stored_in
 from bot.store.core import hour_floor, log, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
 from bot.store.outbox import Op, Outbox, Pending
 from bot.store.tables import ConversationRow, ProcessedUpdate
+from bot.store.tracked import ChatKey
 
 # Telegram keeps an unconfirmed update for 24 h at most; seen_at is rounded down to the hour,
 # and one hour more of margin: a purged update id can no longer come back.
@@ -49,6 +52,7 @@ class Conversation:
         "reset",
         "stale",
         "state",
+        "stored",
     )
 
     def __init__(
@@ -60,6 +64,7 @@ class Conversation:
         self._chat_id = chat_id
         self.last_update: int | None = None  # the newest update applied to this state
         self.stale = False  # this update is older than that: never apply it over newer state
+        self.stored = Stored()  # what is stored for the chat (for /mydata), read in this block
         self._state: dict[str, Any] | None = None
         self._save: bytes | None = None
         self._forget = False
@@ -138,6 +143,7 @@ class Conversations(Outbox):
                     is not None
                 )
                 row = None
+                chat: ChatKey | None = None
                 if not duplicate:
                     row = (
                         await conn.execute(
@@ -150,13 +156,21 @@ class Conversations(Outbox):
                             .with_for_update()
                         )
                     ).first()
+                    # The step's keys in one key store round trip: its state's and its chat's.
+                    live = row is not None and row.expires_at > now
+                    chat = await self._load_tracked(
+                        conn, subject, also=[row.key_id] if row is not None and live else []
+                    )
             state: dict[str, Any] | None = None
             last: int | None = None
             reset = False
             data_key: bytes | None = None
             if row is not None and row.expires_at > now:
                 try:
-                    data_key = await self._keys.get(row.key_id)
+                    assert chat is not None
+                    data_key = chat.fetched.get(row.key_id)
+                    if data_key is None:
+                        raise DecryptionError
                     value = unseal_json(data_key, row.state_enc, _aad_state(subject))
                     if not isinstance(value, dict):
                         raise DecryptionError
@@ -169,6 +183,11 @@ class Conversations(Outbox):
                         "a conversation's stored state could not be decrypted; it restarts"
                     )
             conv = Conversation(state, reset, duplicate, chat_id)
+            if not duplicate:
+                with unavailable():
+                    conv.stored = await stored_in(
+                        conn, subject, row.expires_at if row is not None else None, now
+                    )
             conv.last_update = last if isinstance(last, int) else None
             conv.stale = (
                 update_id is not None
@@ -222,11 +241,12 @@ class Conversations(Outbox):
                         shred += await self._queue(
                             conn, await self._cancel_outbox(conn, subject), now
                         )
+                    assert chat is not None
                     if conv._track:
-                        broken = await self._track(conn, subject, conv._track, now)
+                        broken = await self._track(conn, chat, conv._track, now)
                         shred += await self._queue(conn, broken, now, unshared=True)
                     for pending in conv._outbox:
-                        await self._enqueue(conn, subject, pending)
+                        await self._enqueue(conn, chat, pending)
                     if update_id is not None:
                         await conn.execute(
                             insert(ProcessedUpdate).values(

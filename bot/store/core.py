@@ -1,9 +1,10 @@
 """The piece every concept module shares: one transaction, the chat's lock, key shredding.
 
-Every record holding personal data has a data key of its own. Whoever deletes such a record
-queues its key for shredding in the same transaction (`_queue`), and the key is deleted from
-the key store right after the commit (`_shred`), or by the next purge or start if the process
-died in between (`_shred_queued`).
+Every record holding personal data has a data key of its own (a chat's outbox rows share its
+tracked messages' key, shredded when the last of them goes: tracked.py). Whoever deletes such
+a record queues its key for shredding in the same transaction (`_queue`), and the key is
+deleted from the key store right after the commit (`_shred`), or by the next purge or start
+if the process died in between (`_shred_queued`).
 
     async with self._tx(subject) as conn:   # one transaction, holding this chat's lock
         ...delete a row, then:

@@ -4,8 +4,10 @@ SQLite: WAL for the main database (readers never wait for the writer), every tra
 starts with BEGIN IMMEDIATE (one writer at a time, no lock upgrades that fail half-way),
 secure_delete so freed pages are zeroed. The key store uses a rollback journal instead of
 WAL, so a deleted data key leaves no copy behind in a -wal file.
-PostgreSQL (asyncpg): pool_pre_ping, short connect timeout, so an outage surfaces quickly
-as StoreUnavailable and the pool recovers by itself when the server is back.
+PostgreSQL (asyncpg): short connect timeout, so an outage surfaces quickly as
+StoreUnavailable; the first statement that finds a connection dead invalidates the whole
+pool, so it recovers by itself when the server is back. No ping per checkout: that was a
+round trip (and, on SQLite, a thread hop) before every transaction.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ def make_engine(url: URL, *, name: str, keystore: bool) -> AsyncEngine:
             url,
             echo=False,
             hide_parameters=True,
-            pool_pre_ping=True,
             logging_name=name,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )
@@ -63,7 +64,6 @@ def make_engine(url: URL, *, name: str, keystore: bool) -> AsyncEngine:
             url,
             echo=False,
             hide_parameters=True,
-            pool_pre_ping=True,
             pool_recycle=1800,
             logging_name=name,
             connect_args=connect_args,

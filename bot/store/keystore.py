@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, text, update
@@ -135,6 +136,17 @@ class KeyStore:
         return (await self.get_many([key_id]))[key_id]
 
     async def get_many(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        """All of these keys, or DecryptionError if any was shredded or does not unwrap."""
+        found = await self.get_found(key_ids)
+        if len(found) != len(set(key_ids)):
+            raise DecryptionError
+        return found
+
+    async def get_found(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        """Those of these keys that exist and unwrap, in one round trip: a missing one is
+        simply absent (its data reads as unreadable)."""
+        if not key_ids:
+            return {}
         with unavailable():
             async with self._engine.begin() as conn:
                 rows = (
@@ -144,9 +156,10 @@ class KeyStore:
                         )
                     )
                 ).all()
-        found = {kid: self._master.unwrap(kid, version, wrapped) for kid, version, wrapped in rows}
-        if len(found) != len(set(key_ids)):
-            raise DecryptionError
+        found: dict[str, bytes] = {}
+        for kid, version, wrapped in rows:
+            with suppress(DecryptionError):
+                found[kid] = self._master.unwrap(kid, version, wrapped)
         return found
 
     async def delete(self, key_ids: Sequence[str]) -> int:

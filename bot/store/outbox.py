@@ -1,7 +1,8 @@
 """The outbox: what a step decided to write to a chat, kept until it was delivered.
 
-A step's replies (and its keyboard edits and deletions) are written, encrypted under a data
-key of their own, in the same transaction as the step's state and update id
+A step's replies (and its keyboard edits and deletions) are written, encrypted under the
+chat's key (its tracked messages' key: one per chat, fetched with the step's state, see
+tracked.py `ChatKey`), in the same transaction as the step's state and update id
 (`Conversation.deliver`), so a reply the bot decided on survives a crash, a failing Bot API
 or a dead worker. A sender (bot/channels/telegram/sender.py `Courier`) then:
 
@@ -9,8 +10,8 @@ or a dead worker. A sender (bot/channels/telegram/sender.py `Courier`) then:
   urgent rows (quick exit, crisis, help) before other chats' rows, and leases it so that
   no other sender takes it meanwhile;
 - after each operation, `advance`s the row in one transaction that also records the sent
-  message ids for quick exit, and deletes the row (and queues its key for shredding) after
-  the last one;
+  message ids for quick exit, and deletes the row after the last one (its key is shredded
+  once no row of the chat uses it);
 - on a failure, `retry_later` hands the row back with a time for the next attempt.
 
 A lease that runs out (a sender that died) makes the row claimable again, so a dead
@@ -34,7 +35,7 @@ from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
 from bot.store.errors import DecryptionError
 from bot.store.tables import OutboxRow
-from bot.store.tracked import Tracked
+from bot.store.tracked import ChatKey, Tracked
 
 LEASE = dt.timedelta(seconds=90)  # longer than one operation can take (see the Courier)
 CHANNEL = "helpline_outbox"  # PostgreSQL NOTIFY channel: something was queued
@@ -50,6 +51,8 @@ class Delivery:
 
     id: int
     subject: str = field(repr=False)
+    key_id: str = field(repr=False)
+    key: bytes = field(repr=False)
     chat_id: int = field(repr=False)
     ops: tuple[Op, ...] = field(repr=False)
     done: int
@@ -133,11 +136,12 @@ class Outbox(Tracked):
         """SQLite: one process serves the bot, so it is the only sender."""
         return self._sqlite
 
-    async def _enqueue(self, conn: AsyncConnection, subject: str, pending: Pending) -> None:
-        """Write one outbox row in the caller's transaction."""
+    async def _enqueue(self, conn: AsyncConnection, chat: ChatKey, pending: Pending) -> None:
+        """Write one outbox row in the caller's transaction, sealed with the chat's key."""
         if not pending.ops:
             return
-        key_id, data_key = await self._keys.create()
+        subject = chat.subject
+        key_id, data_key = await self._chat_key(chat)
         if not self._sqlite:  # wakes the sender, whichever worker it is, at the commit
             await conn.execute(text(f"NOTIFY {CHANNEL}"))
         item = encode_json({"chat": pending.chat_id, "ops": pending.ops})
@@ -157,16 +161,18 @@ class Outbox(Tracked):
         """Queue operations for a chat in a transaction of their own (outside a step)."""
         subject = self._pseudonyms.chat(chat_id)
         async with self._tx(subject) as conn:
-            await self._enqueue(conn, subject, Pending(chat_id, list(ops), urgent))
+            chat = await self._load_tracked(conn, subject)
+            await self._enqueue(conn, chat, Pending(chat_id, list(ops), urgent))
 
     async def _cancel_outbox(self, conn: AsyncConnection, subject: str) -> list[str]:
-        """Drop a chat's undelivered rows (quick exit); returns their keys to queue."""
+        """Drop a chat's undelivered rows (quick exit); returns the keys to queue (those its
+        tracked row does not use)."""
         result = await conn.execute(
             delete(OutboxRow)
             .where(col(OutboxRow.subject) == subject)
             .returning(col(OutboxRow.key_id))
         )
-        return [r[0] for r in result.all()]
+        return await self._unused(conn, subject, [r[0] for r in result.all()])
 
     async def claim_outbox(self, limit: int, lease: dt.timedelta = LEASE) -> list[Delivery]:
         """Lease up to `limit` rows: the oldest row of each chat not being sent, urgent first."""
@@ -204,9 +210,12 @@ class Outbox(Tracked):
             ).all()
         out: list[Delivery] = []
         broken: list[int] = []
+        keys = await self._keys.get_found(list({row.key_id for row in rows}))
         for row in rows:
             try:
-                data_key = await self._keys.get(row.key_id)
+                data_key = keys.get(row.key_id)
+                if data_key is None:
+                    raise DecryptionError
                 item = unseal_json(data_key, row.item_enc, _aad_outbox(row.subject))
                 if not (isinstance(item, dict) and isinstance(item.get("chat"), int)):
                     raise DecryptionError
@@ -215,7 +224,17 @@ class Outbox(Tracked):
                 broken.append(row.id)
                 continue
             out.append(
-                Delivery(row.id, row.subject, item["chat"], ops, row.done, row.tries, row.urgent)
+                Delivery(
+                    row.id,
+                    row.subject,
+                    row.key_id,
+                    data_key,
+                    item["chat"],
+                    ops,
+                    row.done,
+                    row.tries,
+                    row.urgent,
+                )
             )
         if broken:  # its key was shredded (the chat was erased) or the row was altered
             log.warning("dropped %d outbox row(s) that could not be decrypted", len(broken))
@@ -237,39 +256,72 @@ class Outbox(Tracked):
         False if the row is gone: the chat was erased (quick exit) while this was sending, so
         the caller must delete what it just sent.
         """
+        return (await self.advance_many([(delivery, done, sent)], lease=lease))[0]
+
+    async def advance_many(
+        self,
+        items: Sequence[tuple[Delivery, int, Sequence[int]]],
+        *,
+        lease: dt.timedelta = LEASE,
+    ) -> list[bool]:
+        """`advance` for several rows (of different chats) in one transaction: the sender
+        records what finished while the previous commit was being made all at once."""
         now = self._clock()
         shred: list[str] = []
-        async with self._tx(delivery.subject) as conn:
-            key_id = (
-                await conn.execute(
-                    select(col(OutboxRow.key_id)).where(col(OutboxRow.id) == delivery.id)
-                )
-            ).scalar_one_or_none()
-            if key_id is None:
-                return False
-            if sent:
-                broken = await self._track(conn, delivery.subject, sent, now)
-                shred += await self._queue(conn, broken, now, unshared=True)
-            if done >= len(delivery.ops):
-                await conn.execute(delete(OutboxRow).where(col(OutboxRow.id) == delivery.id))
-                shred += await self._queue(conn, [key_id], now)
-            else:
-                await conn.execute(
-                    update(OutboxRow)
-                    .where(col(OutboxRow.id) == delivery.id)
-                    .values(done=done, tries=0, lease_until=now + lease)
-                )
+        out: list[bool] = []
+        async with self._tx() as conn:
+            for subject in sorted({d.subject for d, _, _ in items}):  # one order: no deadlock
+                await self._lock(conn, subject)
+            for delivery, done, sent in items:
+                ok, keys = await self._advance_in(conn, delivery, done, sent, now, lease)
+                out.append(ok)
+                shred += keys
         await self._shred(shred, strict=False)
-        return True
+        return out
 
-    async def retry_later(self, delivery: Delivery, after: float, *, tries: int) -> None:
-        """Hand a row back: claimable again in `after` seconds."""
+    async def _advance_in(
+        self,
+        conn: AsyncConnection,
+        delivery: Delivery,
+        done: int,
+        sent: Sequence[int],
+        now: dt.datetime,
+        lease: dt.timedelta,
+    ) -> tuple[bool, list[str]]:
+        shred: list[str] = []
+        finished = done >= len(delivery.ops)
+        row = col(OutboxRow.id) == delivery.id
+        if finished:
+            stmt: Any = delete(OutboxRow).where(row)
+        else:
+            stmt = update(OutboxRow).where(row).values(done=done, tries=0, lease_until=now + lease)
+        key_id = (await conn.execute(stmt.returning(col(OutboxRow.key_id)))).scalar_one_or_none()
+        if key_id is None:
+            return False, []
+        chat: ChatKey | None = None
+        if sent:
+            chat = await self._load_tracked(conn, delivery.subject, {key_id: delivery.key})
+            broken = await self._track(
+                conn, chat, sent, now, spare=(delivery.key_id, delivery.key)
+            )
+            shred += await self._queue(conn, broken, now, unshared=True)
+        if finished and (chat is None or chat.key_id != key_id):  # else its tracked row's
+            unused = await self._unused(conn, delivery.subject, [key_id])
+            shred += await self._queue(conn, unused, now)
+        return True, shred
+
+    async def retry_later(
+        self, delivery: Delivery, after: float, *, tries: int, done: int | None = None
+    ) -> None:
+        """Hand a row back: claimable again in `after` seconds (with `done`: that many
+        operations carried out, e.g. a cosmetic edit that was not recorded on its own)."""
         now = self._clock()
+        values: dict[str, Any] = {"tries": tries, "lease_until": now + dt.timedelta(seconds=after)}
+        if done is not None:
+            values["done"] = done
         async with self._tx() as conn:
             await conn.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id) == delivery.id)
-                .values(tries=tries, lease_until=now + dt.timedelta(seconds=after))
+                update(OutboxRow).where(col(OutboxRow.id) == delivery.id).values(**values)
             )
 
     async def release(self, ids: Sequence[int] | None = None) -> None:
@@ -282,7 +334,7 @@ class Outbox(Tracked):
                 stmt = stmt.where(col(OutboxRow.id).in_(list(ids)))
             await conn.execute(stmt)
 
-    async def drop_chat_outbox(self, chat_id: int) -> int:
+    async def drop_chat_outbox(self, chat_id: int) -> None:
         """Forget what is queued for a chat (the survivor blocked the bot)."""
         subject = self._pseudonyms.chat(chat_id)
         now = self._clock()
@@ -290,7 +342,6 @@ class Outbox(Tracked):
             keys = await self._cancel_outbox(conn, subject)
             shred = await self._queue(conn, keys, now)
         await self._shred(shred, strict=False)
-        return len(keys)
 
     async def _drop_rows(self, ids: Sequence[int]) -> None:
         now = self._clock()

@@ -202,6 +202,17 @@ class Purge(StoreCore):
                 )
                 rows = result.all()
                 key_ids = [r[0] for r in rows]
+                if table is TrackedRow and key_ids:  # the key still seals queued replies
+                    used = set(
+                        (
+                            await conn.execute(
+                                select(col(OutboxRow.key_id)).where(
+                                    col(OutboxRow.key_id).in_(key_ids)
+                                )
+                            )
+                        ).scalars()
+                    )
+                    key_ids = [k for k in key_ids if k not in used]
                 await self._queue(conn, key_ids, now)
                 if table is CaseRow and rows:
                     await conn.execute(

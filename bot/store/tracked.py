@@ -18,10 +18,29 @@ from sqlmodel import col, select
 from bot.store.core import StoreCore, minute_ceil
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.errors import DecryptionError
-from bot.store.tables import TrackedRow
+from bot.store.tables import OutboxRow, TrackedRow
 
 TRACK_TTL = dt.timedelta(hours=48)  # Telegram lets a bot delete messages up to 48 h old
 MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
+
+
+@dataclass(slots=True)
+class ChatKey:
+    """A chat's tracked row as read in a locked transaction, and the chat's data key.
+
+    The tracked row's key also seals the chat's outbox rows: one key per chat, fetched with
+    the step's state, rather than a key (and a key store transaction) per reply. A key is
+    shredded once no tracked or outbox row of the chat uses it any more (`_unused`).
+    """
+
+    subject: str
+    exists: bool
+    key_id: str | None = None
+    key: bytes | None = field(default=None, repr=False)
+    entries: list[tuple[int, float]] = field(default_factory=list, repr=False)
+    broken: str | None = None  # the row's key when it could not be decrypted
+    outbox_key: tuple[str, bytes] | None = field(default=None, repr=False)
+    fetched: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +64,20 @@ class Tracked(StoreCore):
         subject = self._pseudonyms.chat(chat_id)
         now = self._clock()
         async with self._tx(subject) as conn:
-            shred = await self._track(conn, subject, message_ids, now, at)
+            chat = await self._load_tracked(conn, subject)
+            shred = await self._track(conn, chat, message_ids, now, at)
             shred = await self._queue(conn, shred, now, unshared=True)
         await self._shred(shred, strict=False)
 
-    async def _track(
+    async def _load_tracked(
         self,
         conn: AsyncConnection,
         subject: str,
-        message_ids: Sequence[int],
-        now: dt.datetime,
-        at: dt.datetime | None = None,
-    ) -> list[str]:
-        """`track_messages` inside the caller's locked transaction; returns keys to queue
-        (with unshared=True: the row's key when it could not be decrypted)."""
-        if not message_ids:
-            return []
-        shred: list[str] = []
+        known: dict[str, bytes] | None = None,
+        also: Sequence[str] = (),
+    ) -> ChatKey:
+        """The chat's tracked row, locked, and its data key: from `known` if there, else
+        fetched in one key store round trip with the keys `also` (found ones in `.fetched`)."""
         row = (
             await conn.execute(
                 select(TrackedRow.key_id, TrackedRow.messages_enc)
@@ -69,39 +85,93 @@ class Tracked(StoreCore):
                 .with_for_update()
             )
         ).first()
-        entries: list[tuple[int, float]] = []
-        data_key: bytes | None = None
-        if row is not None:
+        chat = ChatKey(subject, row is not None)
+        known = known or {}
+        wanted = [k for k in also if k not in known]
+        if row is not None and row.key_id not in known:
+            wanted.append(row.key_id)
+        chat.fetched = {**known, **await self._keys.get_found(wanted)}
+        if row is None:
+            return chat
+        key = chat.fetched.get(row.key_id)
+        if key is not None:
             try:
-                data_key = await self._keys.get(row.key_id)
-                entries = _entries(unseal_json(data_key, row.messages_enc, _aad_tracked(subject)))
+                chat.entries = _entries(unseal_json(key, row.messages_enc, _aad_tracked(subject)))
+                chat.key_id, chat.key = row.key_id, key
+                return chat
             except DecryptionError:
-                data_key = None
-                shred.append(row.key_id)
+                pass
+        chat.broken = row.key_id
+        return chat
+
+    async def _track(
+        self,
+        conn: AsyncConnection,
+        chat: ChatKey,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        at: dt.datetime | None = None,
+        spare: tuple[str, bytes] | None = None,
+    ) -> list[str]:
+        """`track_messages` inside the caller's locked transaction, on a row `_load_tracked`
+        read; returns keys to queue (with unshared=True: the row's key when it could not be
+        decrypted). A new row takes the key `spare` (the chat's outbox key) if given."""
+        if not message_ids:
+            return []
+        shred = [chat.broken] if chat.broken else []
+        chat.broken = None
         cutoff = (now - TRACK_TTL).timestamp()
         stamp = (at or now).timestamp()
-        entries = [e for e in entries if e[1] > cutoff]
+        entries = [e for e in chat.entries if e[1] > cutoff]
         entries += [(int(m), stamp) for m in message_ids]
         entries = entries[-MAX_TRACKED:]
         last = dt.datetime.fromtimestamp(max(e[1] for e in entries), dt.UTC)
         expires = minute_ceil(last + TRACK_TTL)
-        if data_key is None:
-            key_id, data_key = await self._keys.create()
-        else:
-            assert row is not None
-            key_id = row.key_id
+        if chat.key_id is None or chat.key is None:
+            chat.key_id, chat.key = spare or await self._keys.create()
         values = {
-            "key_id": key_id,
-            "messages_enc": seal(data_key, encode_json(entries), _aad_tracked(subject)),
+            "key_id": chat.key_id,
+            "messages_enc": seal(chat.key, encode_json(entries), _aad_tracked(chat.subject)),
             "expires_at": expires,
         }
-        if row is None:
-            await conn.execute(insert(TrackedRow).values(subject=subject, **values))
+        if not chat.exists:
+            await conn.execute(insert(TrackedRow).values(subject=chat.subject, **values))
         else:
             await conn.execute(
-                update(TrackedRow).where(col(TrackedRow.subject) == subject).values(**values)
+                update(TrackedRow).where(col(TrackedRow.subject) == chat.subject).values(**values)
             )
+        chat.exists = True
+        chat.entries = entries
         return shred
+
+    async def _chat_key(self, chat: ChatKey) -> tuple[str, bytes]:
+        """The key that seals the chat's outbox rows: its tracked row's (sent messages are
+        tracked there anyway), or a new one the rows hold until the tracked row takes it."""
+        if chat.key_id is None or chat.key is None:
+            if chat.outbox_key is None:
+                chat.outbox_key = await self._keys.create()
+            return chat.outbox_key
+        return chat.key_id, chat.key
+
+    async def _unused(
+        self, conn: AsyncConnection, subject: str, key_ids: Sequence[str]
+    ) -> list[str]:
+        """Of a chat's outbox keys, those no longer used by its tracked row or outbox rows."""
+        key_ids = list(dict.fromkeys(key_ids))
+        if not key_ids:
+            return []
+        used: set[str] = set()
+        for table in (TrackedRow, OutboxRow):
+            used.update(
+                (
+                    await conn.execute(
+                        select(col(table.key_id)).where(
+                            col(table.subject) == subject, col(table.key_id).in_(key_ids)
+                        )
+                    )
+                ).scalars()
+            )
+        return [k for k in key_ids if k not in used]
 
     async def take_messages(self, chat_id: int) -> list[TrackedMessage]:
         """For quick exit: the tracked messages still deletable (under 48 h), forgotten now."""

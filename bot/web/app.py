@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramService
+from bot.channels.telegram.sender import WEBHOOK_ANSWER, WebhookAnswer
 from bot.metrics import WEBHOOK_REJECTED
 from bot.store import StoreUnavailable
 from bot.web.body import BadBody, parse_body
@@ -57,6 +58,8 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             return web.Response(status=400)
         if not service.started:  # shutting down: Telegram delivers it to another worker
             return web.Response(status=503)
+        answer = WebhookAnswer()  # the button's answer, if any, goes back with the 200
+        reset = WEBHOOK_ANSWER.set(answer)
         try:
             # Bounded (half the shutdown time), so that shutdown is: what does not finish in
             # time is handed back to Telegram.
@@ -66,12 +69,22 @@ def make_app(service: TelegramService, register: bool = True) -> web.Application
             log.warning(
                 "webhook: an update took over %d s; left to Telegram", settings.shutdown_seconds
             )
-            return web.Response(status=503)
+            return await _refused(answer)
         except StoreUnavailable:  # not applied: Telegram delivers it again (logged by the bridge)
-            return web.Response(status=503)
+            return await _refused(answer)
         except BadRequest as exc:  # Telegram refused a reply for good: a retry cannot help
             log.warning("an update's reply was refused by Telegram: %s", type(exc).__name__)
-        return web.Response(status=200)
+        finally:
+            WEBHOOK_ANSWER.reset(reset)
+        body = answer.close()
+        return web.json_response(body) if body else web.Response(status=200)
+
+    async def _refused(answer: WebhookAnswer) -> web.Response:
+        """503: Telegram ignores the body, so a button's answer is sent on its own."""
+        body = answer.close()
+        if body is not None:
+            await service.sender.answer_callback(body["callback_query_id"], body.get("text"))
+        return web.Response(status=503)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -1889,9 +1889,11 @@ class FakeBotApi:
                     timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
                 ) as resp:
                     status = resp.status
-                    await resp.read()
+                    answer = await resp.read()
                     if not 200 <= status <= 299:
                         error = f"Wrong response from the webhook: {status} {resp.reason}"
+                    else:
+                        await self.webhook_reply(answer)
             except TimeoutError:
                 error = "Read timeout expired"
             except aiohttp.ClientError as exc:
@@ -1906,6 +1908,33 @@ class FakeBotApi:
             if attempt < self.webhook_max_attempts:
                 await asyncio.sleep(self.webhook_retry_delay * attempt)
         return False
+
+    async def webhook_reply(self, answer: bytes) -> None:
+        """Carry out a method the bot put in its answer to a webhook request, as Telegram does
+        (the bot never learns the result). Recorded like any call, http_method "WEBHOOK"."""
+        try:
+            payload = json.loads(answer) if answer else None
+        except ValueError:
+            return
+        if not isinstance(payload, dict) or not isinstance(payload.get("method"), str):
+            return
+        values = {k: v for k, v in payload.items() if k != "method"}
+        entry = self._methods.get(payload["method"].lower())
+        canonical = entry[0] if entry else payload["method"]
+        call = RecordedCall(
+            method=canonical,
+            params={k: _decode_for_record(k, v) for k, v in values.items()},
+            raw=values,
+            time=self.clock.now(),
+            http_method="WEBHOOK",
+            content_type="application/json",
+        )
+        self.calls.append(call)
+        self._notify()
+        status, body = await self._dispatch(entry, canonical, Params(values, {}), None)
+        call.status = status
+        call.response = body
+        self._notify()
 
     # ------------------------------------------------------------------ methods: messages
 

@@ -119,3 +119,29 @@ async def test_one_sender_per_bot_and_a_new_one_when_it_goes(backend: Backend) -
     finally:
         await first.close()
         await second.close()
+
+
+async def test_one_key_per_chat_kept_while_its_messages_are_tracked(
+    backend: Backend, store: Store
+) -> None:
+    """Replies are sealed with the chat's key: delivering them creates and shreds no key,
+    quick exit can still read what to delete, and erasing the chat shreds the key."""
+    async with store.conversation(CHAT, update_id=1) as conv:
+        conv.save({"step": 1})
+        conv.track([5])  # the survivor's message
+        conv.deliver([_send("one"), _send("two")])
+    async with store.conversation(OTHER, update_id=2) as conv:
+        conv.deliver([_send("elsewhere")])
+    claimed = {d.chat_id: d for d in await store.claim_outbox(10)}
+    await store.drop_chat_outbox(OTHER)  # blocked: its row goes, and its key with it
+    keys = await backend.count("data_key", keys=True)  # CHAT's state key and chat key
+    assert keys == 2
+    # Two chats' sends recorded in one transaction; one row is gone meanwhile.
+    assert await store.advance_many(
+        [(claimed[CHAT], 2, [901, 902]), (claimed[OTHER], 1, [903])]
+    ) == [True, False]
+    assert await store.outbox_size() == 0
+    assert await backend.count("data_key", keys=True) == keys  # nothing shredded or added
+    assert sorted(m.message_id for m in await store.take_messages(CHAT)) == [5, 901, 902]
+    await store.erase(CHAT, "exit")
+    assert await backend.count("data_key", keys=True) < keys

@@ -154,3 +154,17 @@ async def test_metrics_need_the_bearer_token(
             async with http.get(url, headers={"Authorization": "Bearer m3trics"}) as r:
                 assert r.status == 200
                 assert "helpline_updates_total" in await r.text()
+
+
+async def test_a_tapped_button_is_answered_in_the_webhook_response(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The spinner stops with the webhook's own 200: no Bot API call of its own."""
+    async with running_bot(api, runtime, tmp_path, "webhook") as bot:
+        ria = api.add_user("Ria")
+        await bot.send(ria, "/start")
+        replies = await bot.press(ria, bot.options(ria)[0])
+        assert replies, "the next question did not arrive"
+        assert api.callback_queries and all(q.answered for q in api.callback_queries.values())
+        answers = api.calls_to("answerCallbackQuery")
+        assert answers and all(c.http_method == "WEBHOOK" and c.ok for c in answers)

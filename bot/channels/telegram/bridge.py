@@ -55,7 +55,7 @@ from bot.flow.replies import (
     StartHandoff,
     Text,
 )
-from bot.flow.screens import Env, StaffStatus
+from bot.flow.screens import Env, StaffStatus, Stored
 from bot.flow.state import State
 from bot.i18n.catalog import Catalogs
 from bot.metrics import UPDATE_SECONDS, UPDATES
@@ -276,11 +276,11 @@ class Bridge:
         client = self.catalogs.match(user.language_code if user else None)
         if isinstance(event, Start):
             event = Start(client)
-        env = await self._env(chat_id, client)
         incoming = [message.message_id] if message is not None else []
         outcome: Outcome | None = None
         quick = hide = False
         async with self.store.conversation(chat_id, update.update_id) as conv:
+            env = self._env(conv.stored, client)  # read in the step's own transaction
             if conv.stale and not self._urgent(event):
                 # Older than an update already applied (workers raced): never applied over
                 # newer state. Safety (quick exit, crisis words, /help...) always applies.
@@ -432,13 +432,13 @@ class Bridge:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _env(self, chat_id: int, client: str | None) -> Env:
+    def _env(self, stored: Stored, client: str | None) -> Env:
         return Env(
             channel="telegram",
             storage=True,
             retention_days=self.settings.retention_days,
             idle_hours=self.settings.idle_hours,
-            stored=await self.store.stored(chat_id),
+            stored=stored,
             staff=self.desk.status() if self.desk is not None else None,
             client_lang=client,
         )

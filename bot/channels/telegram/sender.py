@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar
 
@@ -49,6 +50,33 @@ DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 DELETE_WINDOW = dt.timedelta(hours=48)  # older messages cannot be deleted by a bot
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _TAG = re.compile(r"<[^<>]*>")
+
+
+class WebhookAnswer:
+    """One Bot API call the webhook may return in its HTTP response, as Telegram allows
+    (its result is never known, so only a callback answer goes this way). Closed once the
+    response is built: a later caller, e.g. a background task, calls the API itself."""
+
+    __slots__ = ("body", "closed")
+
+    def __init__(self) -> None:
+        self.body: dict[str, Any] | None = None
+        self.closed = False
+
+    def take(self, query_id: str, text: str | None) -> bool:
+        if self.closed or self.body is not None:
+            return False
+        self.body = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        if text:
+            self.body["text"] = text[:200]
+        return True
+
+    def close(self) -> dict[str, Any] | None:
+        self.closed = True
+        return self.body
+
+
+WEBHOOK_ANSWER: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
 
 
 class Blocked(Exception):
@@ -264,7 +292,12 @@ class Sender:
             log.debug("could not update a keyboard: %s", exc.message)
 
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
-        """Stop the button's spinner: cosmetic, so one try, and a failure is only logged."""
+        """Stop the button's spinner: cosmetic, so one try, and a failure is only logged.
+        While a webhook request is being handled, the answer rides on its HTTP response
+        instead (see `WebhookAnswer`): one Bot API call fewer per tap."""
+        answer = WEBHOOK_ANSWER.get()
+        if answer is not None and answer.take(query_id, text):
+            return
         try:
             await self.bot.answer_callback_query(
                 query_id, text=(text or None) and text[:200], read_timeout=CALLBACK_TIMEOUT_S
@@ -359,9 +392,21 @@ class Courier:
         self._task: asyncio.Task[None] | None = None
         self._trouble = False
         self._checked = 0.0
+        # Claim only when something may be claimable: something was queued (wake), the last
+        # claim filled every free slot, a chat whose row was in flight got more meanwhile,
+        # or a poll went by (retries and leases come due). Not after every send.
+        self._wakes = 0
+        self._due = True
+        self._claimed = 0.0
+        self._wakes_at_claim: dict[int, int] = {}
+        # Group commit: what finished while the last advance was being committed.
+        self._advances: list[tuple[Delivery, int, list[int], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
+        self._wakes += 1
+        self._due = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -379,6 +424,9 @@ class Courier:
             self._task = None
         try:
             await self._stop_inflight(grace)
+            if self._flusher is not None:  # what was sent is recorded before stopping
+                with suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(self._flusher), grace)
         finally:
             await self.store.resign()  # another worker becomes the sender
 
@@ -432,7 +480,10 @@ class Courier:
                     with suppress(StoreUnavailable):
                         await self.store.release()
                     await self.store.listen(self.wake)
-            if leading and room > 0:
+            polled = time.monotonic() - self._claimed > self._poll
+            if leading and room > 0 and (self._due or polled):
+                self._due = False
+                self._claimed = time.monotonic()
                 try:
                     batch = await self.store.claim_outbox(room, self._lease)
                     if self._trouble:
@@ -443,15 +494,44 @@ class Courier:
                     if not self._trouble:
                         self._trouble = True
                         log.info("outbox: the store is unavailable; delivery waits for it")
+                if len(batch) >= room:
+                    self._due = True  # there may be more
                 for delivery in batch:
                     task = asyncio.create_task(self._deliver(delivery))
                     self._inflight[delivery.id] = task
+                    self._wakes_at_claim[delivery.id] = self._wakes
                     task.add_done_callback(partial(self._finished, delivery.id))
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
+    async def _advance(self, d: Delivery, done: int, sent: list[int]) -> bool:
+        """`Store.advance`, committed together with the others that finish meanwhile."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._advances.append((d, done, sent, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-advance")
+        return await future
+
+    async def _flush(self) -> None:
+        while self._advances:
+            batch, self._advances = self._advances, []
+            try:
+                results = await self.store.advance_many(
+                    [(d, done, sent) for d, done, sent, _ in batch], lease=self._lease
+                )
+            except Exception as exc:  # StoreUnavailable, mostly: each delivery handles it
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), ok in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(ok)
+
     def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
         self._inflight.pop(row_id, None)
+        if self._wakes_at_claim.pop(row_id, None) != self._wakes:
+            self._due = True  # something was queued meanwhile, maybe behind this row
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox: delivery failed: %s", type(task.exception()).__name__)
         self._wake.set()
@@ -470,11 +550,11 @@ class Courier:
                         await self._on_blocked(d.chat_id)
                     return
                 except RetryAfter as exc:
-                    await self.store.retry_later(d, _seconds(exc.retry_after), tries=tries)
+                    await self.store.retry_later(d, _seconds(exc.retry_after), tries=tries, done=i)
                     return
                 except TimedOut:
                     if not cosmetic and tries < 1:  # once more; after that, assume it arrived
-                        await self.store.retry_later(d, self._backoff, tries=tries + 1)
+                        await self.store.retry_later(d, self._backoff, tries=tries + 1, done=i)
                         return
                     log.warning("outbox: %s timed out twice; counted as delivered", op.get("k"))
                     sent = []
@@ -487,12 +567,16 @@ class Courier:
                         wait = min(self._backoff * 2 ** (fails - 1), self._max_backoff)
                         log.info("outbox: %s failed (%s); again in %.1fs", op.get("k"),
                                  type(exc).__name__, wait)  # fmt: skip
-                        await self.store.retry_later(d, wait, tries=tries)
+                        await self.store.retry_later(d, wait, tries=tries, done=i)
                         return
                     sent = []
                 self._fails.pop(d.id, None)
                 tries = 0
-                if not await self.store.advance(d, i + 1, sent, lease=self._lease):
+                if cosmetic and not sent and i + 1 < len(d.ops):
+                    # Recorded with the next operation: one commit fewer, and if the process
+                    # dies in between, the edit is only made again (a no-op for Telegram).
+                    continue
+                if not await self._advance(d, i + 1, sent):
                     if sent:  # quick exit came while this was sending: take it back
                         await self.sender.delete(d.chat_id, sent)
                     return

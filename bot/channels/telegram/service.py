@@ -23,12 +23,10 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     BaseRateLimiter,
-    BaseUpdateProcessor,
-    ContextTypes,
-    TypeHandler,
 )
 
 from bot.channels.telegram.bridge import Bridge, Desk
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.sender import Courier, Sender
 from bot.config import Settings
 from bot.flow import keys
@@ -91,31 +89,6 @@ def config_problems(settings: Settings) -> list[str]:
     return problems
 
 
-class PerChatProcessor(BaseUpdateProcessor):
-    """Updates of one chat in order, different chats at the same time (in this process)."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    async def do_process_update(self, update: object, coroutine: object) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        key = chat.id if chat is not None else 0
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                await coroutine  # type: ignore[misc]
-        finally:
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(key, None)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
 DeskFactory = Callable[[Sender], Desk]  # the staff desk is built on the service's Sender
 
 
@@ -157,11 +130,8 @@ class TelegramService:
             .token(token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .concurrent_updates(PerChatProcessor(64))
-            .connect_timeout(10)
-            .read_timeout(15)
-            .write_timeout(15)
-            .get_updates_read_timeout(40)
+            .request(AiohttpRequest(64, read_timeout=15, connect_timeout=10))
+            .get_updates_request(AiohttpRequest(1, read_timeout=40, connect_timeout=10))
         )
         if limiter is not None:
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
@@ -200,23 +170,14 @@ class TelegramService:
         )
         if clock is not None:
             self.bridge.clock = clock
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self._purge_task: asyncio.Task[None] | None = None
         self._poll_pause = poll_pause
         self.started = False
-
-    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.bridge.handle(update)
 
     async def _blocked(self, chat_id: int) -> None:
         log.info("a survivor has blocked the bot; stopped writing to them")
         if self.desk is not None:
             await self.desk.survivor_left(chat_id, "blocked")  # staff are told, once
-
-    async def _on_error(self, _: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        error = context.error
-        log.error("update failed: %s", type(error).__name__ if error else "unknown error")
 
     async def start(self) -> None:
         """Check the token against the API, set the command menu, start the purge."""

@@ -1,0 +1,82 @@
+"""python-telegram-bot's requests over aiohttp (already the webhook's server) instead of httpx.
+
+PTB's default HTTPXRequest costs several times the CPU per Bot API call of an aiohttp client
+session on the same loop (measured in README "Benchmarks"); the bot makes one or two calls per
+update. PTB keeps everything else: the JSON, the error mapping (`BaseRequest.post`), retries
+and the rate limiter. The bot never uploads files, so a request with files is refused.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+POOL_TIMEOUT_S = 10.0  # waiting for a free connection (64 by default: the sender uses 16)
+
+
+class AiohttpRequest(BaseRequest):
+    """One aiohttp session (`connections` at most) for all of a bot's Bot API calls."""
+
+    __slots__ = ("_connect", "_connections", "_read", "_session", "_write")
+
+    def __init__(
+        self,
+        connections: int = 64,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+    ) -> None:
+        self._connections = connections
+        self._read = read_timeout
+        self._write = write_timeout
+        self._connect = connect_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        if request_data is not None and request_data.contains_files:
+            raise NetworkError("AiohttpRequest does not upload files")
+        read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
+        connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        pool = POOL_TIMEOUT_S if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        # aiohttp has no write timeout of its own: a request body here is a few kilobytes.
+        # `connect` covers waiting for a free connection and opening it.
+        waiting = None if pool is None or connect is None else pool + connect
+        timeout = aiohttp.ClientTimeout(sock_connect=connect, sock_read=read, connect=waiting)
+        data = request_data.json_parameters if request_data is not None else None
+        try:
+            async with self._session.request(method, url, data=data, timeout=timeout) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,45 @@
+"""The aiohttp transport keeps PTB's meaning of failures, which the outbox's retries rely on:
+a slow answer is a timeout (ambiguous: it may have arrived), no server is a network error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+
+from bot.channels.telegram.http import AiohttpRequest
+from tests.fakebot import FakeBotApi
+
+from .harness import free_port
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+async def test_calls_arrive_and_failures_keep_their_meaning(api: FakeBotApi) -> None:
+    user = api.add_user("Ida", started=True)
+    api.private_chat(user)
+    bot = Bot(api.token, base_url=f"{api.base_url}/bot", request=AiohttpRequest())
+    async with bot:
+        sent = await bot.send_message(user.id, "<b>hello</b>", parse_mode="HTML")
+        assert api.last_bot_message(user.id).text == "hello"
+        assert sent.message_id == api.last_bot_message(user.id).message_id
+        api.delay_next("sendMessage", 2.0)
+        with pytest.raises(TimedOut):
+            await bot.send_message(user.id, "slow", read_timeout=0.2)
+        api.fail_next("sendMessage", 500)
+        with pytest.raises(NetworkError):
+            await bot.send_message(user.id, "a 5xx")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.post(f"http://127.0.0.1:{free_port()}/bot{api.token}/getMe")
+        assert not isinstance(caught.value, TimedOut)
+    finally:
+        await request.shutdown()
