@@ -391,18 +391,45 @@ class _Phrase:
     source: str  # as the translator wrote it
 
 
+_Cut = tuple[frozenset[int], frozenset[int]]  # words exclusions said; words in their gaps
+
+
 def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
-          slot: int, at: int) -> int | None:  # fmt: skip
-    """End index of the phrase's slots from `slot` on, the previous one matched at `at`."""
+          slot: int, at: int, cut: _Cut | None = None, said: bool = False,
+          gap: bool = False) -> int | None:  # fmt: skip
+    """End index of the phrase's slots from `slot` on, the previous one matched at `at`. With
+    `cut`, a match using a word of a not-a-crisis phrase (`said` so far) counts only if it also
+    uses a word standing in that phrase's gaps (`gap` so far)."""
     if slot == len(slots):
-        return at
-    ids, gap = slots[slot]
-    for j in range(at + 1, min(at + 2 + gap, len(found))):
+        return at if gap or not said else None
+    ids, allowed = slots[slot]
+    for j in range(at + 1, min(at + 2 + allowed, len(found))):
         if not ids.isdisjoint(found[j]):
-            end = _span(slots, found, slot + 1, j)
+            if cut is None:
+                end = _span(slots, found, slot + 1, j)
+            else:
+                end = _span(
+                    slots, found, slot + 1, j, cut, said or j in cut[0], gap or j in cut[1]
+                )
             if end is not None:
                 return end
     return None
+
+
+def _first(cut: _Cut | None, i: int) -> tuple[bool, bool]:
+    return (False, False) if cut is None else (i in cut[0], i in cut[1])
+
+
+def _paths(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
+           path: list[int]) -> Iterator[list[int]]:  # fmt: skip
+    """Every way the phrase's slots after `path` match: the positions of their words."""
+    if len(path) == len(slots):
+        yield path
+        return
+    ids, gap = slots[len(path)]
+    for j in range(path[-1] + 1, min(path[-1] + 2 + gap, len(found))):
+        if not ids.isdisjoint(found[j]):
+            yield from _paths(slots, found, [*path, j])
 
 
 def _rank(kind: str) -> int:
@@ -462,13 +489,17 @@ class _Engine:
             (k, _compile(b)) for k, b in branches.items() if k not in (*PRIORITY, "not")
         ]
 
-    def explain(self, text: str, found: list[frozenset[int]]) -> list[tuple[str, str]]:
+    def explain(
+        self, text: str, found: list[frozenset[int]], free: _Cut | None = None
+    ) -> list[tuple[str, str]]:
         """Every phrase found, as written (slow: for people tuning the lists)."""
         out = [(k, raw) for k, raw, b in self._sources if _compile(b).search(text)]
         phrases = {id(p): p for ps in self._by_anchor.values() for p in ps}.values()
         for p in phrases:
             starts = [i for i, ids in enumerate(found) if not p.slots[0][0].isdisjoint(ids)]
-            if any(_span(p.slots, found, 1, i) is not None for i in starts):
+            if any(
+                _span(p.slots, found, 1, i, free, *_first(free, i)) is not None for i in starts
+            ):
                 out.append((p.kind, p.source))
         return sorted(set(out), key=lambda kp: (_rank(kp[0]), kp[1]))
 
@@ -477,10 +508,8 @@ class _Engine:
             for m in pattern.finditer(text):
                 yield kind, m
 
-    def word_matches(
-        self, found: list[frozenset[int]], every: bool
-    ) -> Iterator[tuple[str, int, int]]:
-        """(kind, first, last word) of phrases in the text: everywhere, or once per phrase."""
+    def _candidates(self, found: list[frozenset[int]]) -> Iterator[tuple[_Phrase, list[int]]]:
+        """Phrases whose every slot has a word in the text, with where their first word is."""
         where: dict[int, list[int]] = {}
         for i, ids in enumerate(found):
             for wid in ids:
@@ -494,13 +523,31 @@ class _Engine:
                 seen.add(id(p))
                 if any(ids.isdisjoint(present) for ids, _ in p.slots):
                     continue
-                starts = sorted({i for w in p.slots[0][0] & present for i in where[w]})
-                for i in starts:
-                    end = _span(p.slots, found, 1, i)
-                    if end is not None:
-                        yield p.kind, i, end
-                        if not every:
-                            break
+                yield p, sorted({i for w in p.slots[0][0] & present for i in where[w]})
+
+    def word_matches(
+        self, found: list[frozenset[int]], free: _Cut | None = None
+    ) -> Iterator[tuple[str, int, int]]:
+        """(kind, first, last word) of phrases in the text, once per phrase (`free`: see _span)."""
+        for p, starts in self._candidates(found):
+            for i in starts:
+                end = _span(p.slots, found, 1, i, free, *_first(free, i))
+                if end is not None:
+                    yield p.kind, i, end
+                    break
+
+    def word_cuts(self, found: list[frozenset[int]]) -> Iterator[tuple[set[int], set[int]]]:
+        """Every phrase found: the positions it covers (its words and its `...` gaps) and those
+        in its short gaps."""
+        for p, starts in self._candidates(found):
+            for i in starts:
+                for path in _paths(p.slots, found, [i]):
+                    said, gaps = set(path), set[int]()
+                    for (a, b), (_, allowed) in zip(
+                        itertools.pairwise(path), p.slots[1:], strict=True
+                    ):
+                        (said if allowed == LONG_GAP else gaps).update(range(a + 1, b))
+                    yield said, gaps
 
 
 class CrisisMatcher:
@@ -538,14 +585,14 @@ class CrisisMatcher:
         return found
 
     def match(self, text: str) -> CrisisKind | None:
-        clean, unspaced, found = self._prepare(text)
+        clean, unspaced, found, free = self._prepare(text)
         kinds: set[str] = set()
         if unspaced:
             for kind, _ in self._engine.regex_matches(clean):
                 if kind == "danger":
                     return kind
                 kinds.add(kind)
-        for kind, _, _ in self._engine.word_matches(found, every=False):
+        for kind, _, _ in self._engine.word_matches(found, free):
             if kind == "danger":
                 return kind
             kinds.add(kind)
@@ -557,14 +604,15 @@ class CrisisMatcher:
 
     def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
         """Which phrases a text contains, most urgent first: for people tuning the lists."""
-        clean, _, found = self._prepare(text)
-        found_phrases = self._engine.explain(clean, found)
+        clean, _, found, free = self._prepare(text)
+        found_phrases = self._engine.explain(clean, found, free)
         if not found_phrases and self._possible is not None and self._possible(text[:MAX_CHARS]):
             found_phrases.append(("possible", "(the on-device model)"))
         return found_phrases
 
-    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]]]:
-        """The folded text and its words, without the not-a-crisis phrases."""
+    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]], _Cut | None]:
+        """The folded text (without not-a-crisis phrases of unspaced scripts), its words, and
+        the words not-a-crisis phrases said and those in their gaps (None: no such phrase)."""
         clean = normalize(text[:MAX_CHARS])
         unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
         if unspaced:
@@ -575,10 +623,16 @@ class CrisisMatcher:
         both = [self._ids(t) for t in tokens]
         found = [ids for ids, _ in both]
         excluded = [ids for _, ids in both]
-        cut = {i for _, a, b in self._not.word_matches(excluded, True) for i in range(a, b + 1)}
-        if cut:
-            found = [ids for i, ids in enumerate(found) if i not in cut]
-        return clean, unspaced, found
+        # A phrase using a word a not-a-crisis phrase matched is hidden, unless it also uses a word
+        # standing in that phrase's gaps ("je suis pas en securite" is not "je suis en securite").
+        said: set[int] = set()
+        gaps: set[int] = set()
+        for words, between in self._not.word_cuts(excluded):
+            said |= words
+            gaps |= between
+        if not said:
+            return clean, unspaced, found, None
+        return clean, unspaced, found, (frozenset(said), frozenset(gaps - said))
 
     def forget(self) -> None:
         """Drop the words remembered from earlier messages (for measurements)."""

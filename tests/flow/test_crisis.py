@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.flow import keys
 from bot.flow.bench_crisis import load_set, score
 from bot.flow.crisis import CrisisMatcher, normalize
-from bot.runtime import Runtime
+from bot.i18n.catalog import Catalogs
+from bot.runtime import Runtime, crisis_matcher
 from tests.flow.walk import Walk
 
 DEV = ROOT / "tests" / "data" / "crisis" / "dev"
@@ -226,6 +227,40 @@ def test_a_possible_sign_shows_the_crisis_screen_for_now(runtime: Runtime) -> No
     assert m.match("there's no way out") == "possible"
     w = Walk(runtime).start().say("there's no way out")
     assert w.replies[0].kind == "crisis"  # until the engine learns the gentler check-in
+
+
+def test_a_word_in_the_gap_of_a_not_a_crisis_phrase_is_not_hidden() -> None:
+    m = CrisisMatcher(
+        {"danger": ["(je suis|je me sens) pas en securite", "(pas|plus) en securite"]},
+        ["je suis en securite", "not in danger"],
+    )
+    assert m.match("je suis en sécurité") is None
+    assert m.match("je suis pas en sécurité") == "danger"  # "pas" stood in the gap
+    m = CrisisMatcher({"selfharm": ["pengen mati"]}, ["kuat mati"])
+    assert m.match("gk kuat pengen mati") == "selfharm"
+    m = CrisisMatcher({"danger": ["in danger"]}, ["not in danger"])
+    assert m.match("I'm not in any danger") is None  # the crisis words are the phrase's own
+
+
+def test_three_dots_in_a_not_a_crisis_phrase_cover_its_gap() -> None:
+    m = CrisisMatcher({"danger": ["is killing me"]}, ["(stress|this) ... is killing me"])
+    assert m.match("this whole stupid thing is killing me") is None
+    assert m.match("he is killing me") == "danger"
+
+
+def test_not_a_crisis_lists_hide_no_crisis_of_the_tuning_sets() -> None:
+    catalogs = Catalogs.load(Settings().locales_dir)
+    lists = crisis_matcher(catalogs)  # as the bot runs: the model may still catch it
+    without = crisis_matcher(catalogs, exclusions=False)
+    hidden = [
+        f"{folder}/{code}: {text}"
+        for folder in ("dev", "dev2", "dev3")
+        for code, messages in load_set(DEV.parent / folder).items()
+        for kind in ("danger", "selfharm")
+        for text in messages[kind]
+        if lists.match(text) is None and without.match(text) is not None
+    ]
+    assert hidden == []
 
 
 def test_not_a_crisis_phrases_tolerate_no_typos() -> None:
