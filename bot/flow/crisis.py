@@ -33,8 +33,9 @@ Phrase syntax (one phrase per line):
   or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
   for endings but changes nothing (write the part of the word that does not change: 깨어 for
   깨어나/깨어났).
-- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
-  می / نمی before a verb.
+- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, then the
+  article ال (``سكين`` matches السكين, بالسكين, والسكين, للسكين), and Persian می / نمی before
+  a verb.
 
 A small on-device model (bot/flow/crisis_model.py) may be given as `possible`: when no phrase
 matches and the model flags the text, `match` says "possible" (the check-in), never a strong
@@ -376,7 +377,9 @@ def _forms(token: str) -> set[str]:
                 if f.startswith(p) and len(f) > len(p) + 1:
                     forms.add(f[len(p) :])
             rest = f
-            for _ in range(2):
+            for _ in range(3):  # up to two of و ف ب ل, then the article ال
+                if rest.startswith(("ال", "لل")) and len(rest) > 3:
+                    forms.add(rest[2:])  # السكين, بالسكين, للسكين: سكين
                 if rest[:1] in _ARABIC_PREFIXES and len(rest) > 2:
                     rest = rest[1:]
                     forms.add(rest)

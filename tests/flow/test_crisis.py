@@ -144,6 +144,13 @@ def test_arabic_and_persian_prefixes_are_allowed_before_words() -> None:
     assert caught("خواهم بمیرم", "نمی\u200cخواهم بمیرم")
 
 
+def test_arabic_article_may_stand_before_a_word_with_or_without_prefixes() -> None:
+    for text in ("معه السكين", "هددني بالسكين", "والسكين بيده", "جاب سكين", "رجع للسكين"):
+        assert caught("سكين", text), text
+    assert caught("السكين", "معه السكين")
+    assert not caught("سكين", "مسكين")  # another word
+
+
 def test_phrases_of_every_language_are_matched_at_once() -> None:
     m = CrisisMatcher({"selfharm": ["want to die", "想死", "me quiero morir"]})
     assert m.match("honestly 我想死") == "selfharm"
