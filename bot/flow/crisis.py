@@ -30,7 +30,9 @@ Phrase syntax (one phrase per line):
   phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
   matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
 - Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
-  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
+  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요), and a common
+  particle may be attached before it (``오늘 밤 ... 더 심할`` matches 오늘 밤엔 더 심할; not
+  마다: ``날 죽일`` does not match 날마다 죽일); ``*`` is allowed
   for endings but changes nothing (write the part of the word that does not change: 깨어 for
   깨어나/깨어났).
 - Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, then the
@@ -66,6 +68,10 @@ MAX_CHARS = 4096
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_KO_PARTICLE = (
+    "(?:에서|에는|에게|한테|으로|이랑|까지|부터|처럼|이는|이가|이도|이를|"
+    "[은는이가을를에엔도만의로요랑께])"
+)
 _IS_HANGUL = re.compile(f"[{_HANGUL}]")
 _IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
 _IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -210,7 +216,11 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
                 out.append(f"[{_HAN_FILLERS}]?")
         elif hangul:
             n = LONG_GAP if gap == LONG_GAP else WORD_GAP
-            out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
+            if all(_IS_HANGUL.match(_plain(a.word)[-1:]) for a in before):
+                # a particle may follow the word: 밤엔, 밤에는 (not 마다: 날마다 is "every day")
+                out.append(rf"(?:{_KO_PARTICLE}? (?:\S+ ){{0,{n}}}|)")
+            else:
+                out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
         else:
             n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
             out.append(f".{{0,{n}}}?")

@@ -136,6 +136,13 @@ def test_korean_spaces_are_optional_and_endings_free() -> None:
     assert not caught("날 죽일", "날마다 죽일 듯이 공부해")
 
 
+def test_a_korean_particle_attached_to_a_word_does_not_block_the_gap_after_it() -> None:
+    assert caught("오늘 밤 ... 더 심할", "오늘 밤엔 더 심할 거야")
+    assert caught("오늘 밤 ... 더 심할", "오늘 밤에는 아마 더 심할 것 같아")
+    assert caught("날 죽일", "그 사람이 날을 죽일 거야")
+    assert not caught("죽고 싶", "죽고요즘싶")  # only particles, and only before a space
+
+
 def test_arabic_and_persian_prefixes_are_allowed_before_words() -> None:
     assert caught("اقتل نفسي", "وبدي اقتل نفسي")
     assert caught("انا في خطر", "وانا في خطر")
