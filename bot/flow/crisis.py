@@ -258,14 +258,24 @@ class _Alternation:
             pattern = self._compiled[first] = re.compile(self._sources[first])
         return pattern
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        if not self._sources:
-            return
+    def warm(self) -> None:
+        """Compile every group now (start-up), so no message waits for it."""
+        for first in self._sources:
+            self._group(first)
+        self._first_chars()
+
+    def _first_chars(self) -> re.Pattern[str]:
         if self._starts is None:
             chars = "".join(sorted(self._sources))
             self._starts = re.compile(f"[{re.escape(chars)}]")
+        return self._starts
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if not self._sources:
+            return
+        starts = self._first_chars()
         at = 0
-        while (start := self._starts.search(text, at)) is not None:
+        while (start := starts.search(text, at)) is not None:
             i = start.start()
             m = self._group(text[i]).match(text, i)
             if m is None:
@@ -516,6 +526,10 @@ class _Engine:
                 out.append((p.kind, p.source))
         return sorted(set(out), key=lambda kp: (_rank(kp[0]), kp[1]))
 
+    def warm(self) -> None:
+        for _, pattern in self._regexes:
+            pattern.warm()
+
     def regex_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         for kind, pattern in self._regexes:
             for m in pattern.finditer(text):
@@ -614,6 +628,12 @@ class CrisisMatcher:
         if self._possible is not None and self._possible(text[:MAX_CHARS]):
             return "possible"
         return None
+
+    def warm(self) -> None:
+        """Compile every regex now: at bot start-up, so that the first Chinese, Japanese, Thai
+        or Korean message (a crisis one too) does not wait a second or more for it."""
+        self._engine.warm()
+        self._not.warm()
 
     def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
         """Which phrases a text contains, most urgent first: for people tuning the lists."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -162,6 +163,24 @@ def test_phrases_of_every_language_are_matched_at_once() -> None:
     m = CrisisMatcher({"selfharm": ["want to die", "想死", "me quiero morir"]})
     assert m.match("honestly 我想死") == "selfharm"
     assert m.match("no sé, me quiero morir lol") == "selfharm"
+
+
+def test_a_warmed_matcher_compiles_nothing_while_a_message_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = CrisisMatcher(
+        {"danger": ["他 殺了我", "죽일 거"], "selfharm": ["不想 活", "死にたい"]}, ["想死你"]
+    )
+    m.warm()
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled while a message waited")
+
+    monkeypatch.setattr(re, "compile", no_compile)
+    assert m.match("他說要殺了我") == "danger"
+    assert m.match("もう死にたい、我不想活了") == "selfharm"
+    assert m.match("그가 날 죽일 거야") == "danger"
+    assert m.match("想死你了") is None
 
 
 def test_parse_list_keeps_bars_inside_a_phrase() -> None:
