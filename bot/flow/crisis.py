@@ -10,10 +10,12 @@ never hides a crisis.
 
 Phrase syntax (one phrase per line):
 
-- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese with or without
+- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese typed without
   tones), ``đ``/``d``, Arabic letter variants and short vowels, curly apostrophes, and letters
   repeated three times or more (``pleeease`` = ``please``). Marks of other scripts (Thai,
-  Devanagari, Hangul) are kept. Apostrophes inside a word are dropped (``don't`` = ``dont``),
+  Devanagari, Hangul) are kept. When both a phrase word and the text word carry marks only
+  Vietnamese uses (hook, dot below, horn, breve, đ, a tone on â ê ô), they must be the same:
+  ``bắn`` does not match bạn; ``ban`` typed without tones matches both either way. Apostrophes inside a word are dropped (``don't`` = ``dont``),
   and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
   letters tolerate one typo with the same first letter (insertion, deletion, substitution or
   swap: ``suicde``, ``myslef``); shorter words never do.
@@ -109,12 +111,28 @@ _ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
 _PERSIAN_VERB = ("نمي", "مي")  # نمی, می after folding
 
 
-def normalize(text: str) -> str:
-    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    text = unicodedata.normalize("NFD", text)
-    text = unicodedata.normalize("NFC", _MARKS.sub("", text))
+_FOLD_KEEP_D = {k: v for k, v in _FOLD.items() if k != ord("đ")}
+_ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670]")
+# Marks only Vietnamese writes (hook above, dot below, horn, breve), or a tone on a circumflex.
+_VIET = re.compile(r"[\u0309\u0323\u031b\u0306]|\u0302[\u0300\u0301\u0303]|đ")
+
+
+def normalize(text: str, tones: bool = False) -> str:
+    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed.
+    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if tones:
+        text = text.translate(_FOLD_KEEP_D)
+        text = unicodedata.normalize("NFC", _ARABIC_MARKS.sub("", text))
+    else:
+        text = unicodedata.normalize("NFD", text.translate(_FOLD))
+        text = unicodedata.normalize("NFC", _MARKS.sub("", text))
     return " ".join(text.split())
+
+
+def _vietnamese(word: str) -> bool:
+    """Whether a word (kept with its tones) carries marks only Vietnamese writes."""
+    return bool(_VIET.search(unicodedata.normalize("NFD", word)))
 
 
 # ---------------------------------------------------------------- phrases
@@ -124,6 +142,7 @@ def normalize(text: str) -> str:
 class _Alt:
     word: str
     prefix: bool  # word*
+    tones: str = ""  # a Vietnamese word as written, with its tones
 
 
 _Slot = tuple[_Alt, ...]
@@ -179,14 +198,19 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
                 key = tuple(words)
                 slot = made.get(key)
                 if slot is None:
-                    slot = made[key] = tuple(
-                        _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
-                    )
+                    slot = made[key] = tuple(_alt(w) for w in words if w.rstrip("*"))
                 if slot:
                     slots.append((slot, gap if slots else 0))
                     gap = WORD_GAP
         if slots:
             yield slots
+
+
+def _alt(word: str) -> _Alt:
+    """A word of a phrase written with its tones: folded, and its tones kept if Vietnamese."""
+    bare = word.rstrip("*")
+    folded = normalize(bare)
+    return _Alt(folded, word.endswith("*"), bare if _vietnamese(bare) else "")
 
 
 def _plain(word: str) -> str:
@@ -321,10 +345,21 @@ def _deletes(word: str) -> set[str]:
 class _Words:
     """Which vocabulary entries (exact words, stems*) a text word stands for."""
 
-    __slots__ = ("exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems", "typos")
+    __slots__ = (
+        "any_tone",
+        "exact",
+        "fuzzy",
+        "fuzzy_stems",
+        "stem_lengths",
+        "stems",
+        "tones",
+        "typos",
+    )
 
     def __init__(self, typos: bool) -> None:
         self.typos = typos
+        self.tones: dict[int, set[tuple[str, bool]]] = {}  # Vietnamese spellings of an entry
+        self.any_tone: set[int] = set()  # entries also written without Vietnamese tones
         self.exact: dict[str, int] = {}
         self.stems: dict[str, int] = {}
         self.stem_lengths: list[int] = []
@@ -336,7 +371,24 @@ class _Words:
         word = _plain(alt.word)
         if word not in table:
             table[word] = len(self.exact) + len(self.stems)
-        return table[word]
+        wid = table[word]
+        if alt.tones:
+            self.tones.setdefault(wid, set()).add((_plain(alt.tones), alt.prefix))
+        else:
+            self.any_tone.add(wid)
+        return wid
+
+    def same_tones(self, ids: frozenset[int], written: str) -> frozenset[int]:
+        """The entries a Vietnamese word written with tones stands for: those written with the
+        same tones, or without (bạn is not bắn; ban may be either)."""
+        word = _plain(written)
+        return frozenset(
+            i
+            for i in ids
+            if i in self.any_tone
+            or i not in self.tones
+            or any(word.startswith(t) if stem else word == t for t, stem in self.tones[i])
+        )
 
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
@@ -487,7 +539,7 @@ class _Engine:
             return n
 
         for kind, raw in phrases:
-            phrase = normalize(raw)
+            phrase = normalize(raw, tones=True)
             if not phrase:
                 continue
             known.clear()
@@ -656,6 +708,8 @@ class CrisisMatcher:
         both = [self._ids(t) for t in tokens]
         found = [ids for ids, _ in both]
         excluded = [ids for _, ids in both]
+        if self._words.tones and _VIET.search(unicodedata.normalize("NFD", text[:MAX_CHARS])):
+            found = self._same_tones(text, found)
         # A phrase using a word a not-a-crisis phrase matched is hidden, unless it also uses a word
         # standing in that phrase's gaps ("je suis pas en securite" is not "je suis en securite").
         said: set[int] = set()
@@ -666,6 +720,17 @@ class CrisisMatcher:
         if not said:
             return clean, unspaced, found, None
         return clean, unspaced, found, (frozenset(said), frozenset(gaps - said))
+
+    def _same_tones(self, text: str, found: list[frozenset[int]]) -> list[frozenset[int]]:
+        """Vietnamese words typed with tones match only phrase words with the same tones."""
+        written = normalize(text[:MAX_CHARS], tones=True)
+        tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(written)) if t]
+        if len(tokens) != len(found):  # should not happen: then tones are ignored
+            return found
+        return [
+            self._words.same_tones(ids, word) if ids and _vietnamese(word) else ids
+            for ids, word in zip(found, tokens, strict=True)
+        ]
 
     def forget(self) -> None:
         """Drop the words remembered from earlier messages (for measurements)."""

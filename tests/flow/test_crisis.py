@@ -56,6 +56,18 @@ def test_case_accents_variants_and_repeated_letters_are_ignored(phrase: str, tex
     assert caught(phrase, text)
 
 
+def test_vietnamese_typed_with_tones_must_have_the_phrase_tones() -> None:
+    m = CrisisMatcher({"danger": ["bắn em", "đánh* em"]})
+    assert m.match("nó bắn em") == "danger"
+    assert m.match("nó bạn em") is None  # "friend", not "shoot"
+    assert m.match("no ban em") == "danger"  # typed without tones: may be either
+    assert m.match("nó đánh em") == "danger"
+    assert m.match("danh em") == "danger"
+    m = CrisisMatcher({"danger": ["ban em", "me va a matar"]})  # written without tones
+    assert m.match("nó bạn em") == "danger"
+    assert m.match("él me vá a matar") == "danger"  # other languages' accents still fold
+
+
 def test_marks_of_other_scripts_are_kept() -> None:
     assert normalize("หมอ") != normalize("หม")  # a Thai vowel sign is a letter, not an accent
     assert normalize("नहीं") == "नहीं"
