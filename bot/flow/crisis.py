@@ -4,9 +4,11 @@ The word lists are catalog entries (translators own them, like button labels). A
 write in a language other than the one the bot speaks, so every locale's lists are matched at
 once. Three tiers, by priority: "danger" and "selfharm" are strong signals (the crisis screen),
 "possible" an ambiguous one (a short "are you safe?" check-in). Phrases of `crisis.words.not`
-are not a crisis: they are removed from the text before matching ("not in danger", "dying to
-know", "dead battery"); they are matched without typo tolerance, so that a slip of the keyboard
-never hides a crisis.
+are not a crisis: a crisis phrase using their words is hidden ("not in danger", "dying to
+know", "dead battery"), unless it also uses a word standing in one of their short gaps: "je suis
+en securite" does not hide "je suis pas en securite" (the words of a `...` gap are hidden too).
+They are matched without typo tolerance, so that a slip of the keyboard never hides a crisis.
+In Chinese, Japanese, Thai and Korean, the text they match is cut out, gaps included.
 
 Phrase syntax (one phrase per line):
 
@@ -15,8 +17,8 @@ Phrase syntax (one phrase per line):
   repeated three times or more (``pleeease`` = ``please``). Marks of other scripts (Thai,
   Devanagari, Hangul) are kept. When both a phrase word and the text word carry marks only
   Vietnamese uses (hook, dot below, horn, breve, đ, a tone on â ê ô), they must be the same:
-  ``bắn`` does not match bạn; ``ban`` typed without tones matches both either way. Apostrophes inside a word are dropped (``don't`` = ``dont``),
-  and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
+  ``bắn`` does not match bạn; ``ban`` typed without tones matches both. Apostrophes inside a
+  word are dropped (``don't`` = ``dont``), and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
   letters tolerate one typo with the same first letter (insertion, deletion, substitution or
   swap: ``suicde``, ``myslef``); shorter words never do.
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
