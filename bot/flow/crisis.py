@@ -18,9 +18,10 @@ Phrase syntax (one phrase per line):
   Devanagari, Hangul) are kept. When both a phrase word and the text word carry marks only
   Vietnamese uses (hook, dot below, horn, breve, đ, a tone on â ê ô), they must be the same:
   ``bắn`` does not match bạn; ``ban`` typed without tones matches both. Apostrophes inside a
-  word are dropped (``don't`` = ``dont``), and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
-  letters tolerate one typo with the same first letter (insertion, deletion, substitution or
-  swap: ``suicde``, ``myslef``); shorter words never do.
+  word are dropped (``don't`` = ``dont``), and a French elision may be left out
+  (``l'overdose`` also matches ``overdose``). Words of 6+ letters tolerate one typo with the
+  same first letter (insertion, deletion, substitution or swap: ``suicde``, ``myslef``);
+  shorter words never do.
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
