@@ -80,15 +80,18 @@ def offered(catalogs: Catalogs) -> Catalogs:
     return Catalogs([catalogs.by_code[c] for c in catalogs.codes if c not in unfinished])
 
 
-def crisis_matcher(catalogs: Catalogs, model: bool = True) -> CrisisMatcher:
+def crisis_matcher(
+    catalogs: Catalogs, model: bool = True, exclusions: bool = True
+) -> CrisisMatcher:
     """Crisis phrases of every locale at once: a survivor may type in any language.
 
     With `model`, the on-device classifier (bot/flow/crisis_model.py) adds "possible" (the
     check-in) to messages no phrase matches: on the held-out set it caught 53 more of 512 danger
     and 62 more of 512 self-harm messages than the lists alone, with no more false alarms.
+    Without `exclusions`, the not-a-crisis lists are left out (to test they hide no crisis).
     """
     phrases: dict[str, list[str]] = {}
-    exclusions: list[str] = []
+    not_crisis: list[str] = []
 
     def own_list(code: str, key: str) -> list[str]:
         """A language's own list, even marked fuzzy: switching crisis words off because the
@@ -99,5 +102,6 @@ def crisis_matcher(catalogs: Catalogs, model: bool = True) -> CrisisMatcher:
     for code in catalogs.codes:
         for kind, key in keys.CRISIS_WORDS.items():
             phrases.setdefault(kind, []).extend(own_list(code, key))
-        exclusions.extend(own_list(code, keys.CRISIS_NOT))
-    return CrisisMatcher(phrases, exclusions, crisis_model.load().is_possible if model else None)
+        if exclusions:
+            not_crisis.extend(own_list(code, keys.CRISIS_NOT))
+    return CrisisMatcher(phrases, not_crisis, crisis_model.load().is_possible if model else None)

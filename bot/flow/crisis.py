@@ -4,19 +4,24 @@ The word lists are catalog entries (translators own them, like button labels). A
 write in a language other than the one the bot speaks, so every locale's lists are matched at
 once. Three tiers, by priority: "danger" and "selfharm" are strong signals (the crisis screen),
 "possible" an ambiguous one (a short "are you safe?" check-in). Phrases of `crisis.words.not`
-are not a crisis: they are removed from the text before matching ("not in danger", "dying to
-know", "dead battery"); they are matched without typo tolerance, so that a slip of the keyboard
-never hides a crisis.
+are not a crisis: a crisis phrase using their words is hidden ("not in danger", "dying to
+know", "dead battery"), unless it also uses a word standing in one of their short gaps: "je suis
+en securite" does not hide "je suis pas en securite" (the words of a `...` gap are hidden too).
+They are matched without typo tolerance, so that a slip of the keyboard never hides a crisis.
+In Chinese, Japanese, Thai and Korean, the text they match is cut out, gaps included.
 
 Phrase syntax (one phrase per line):
 
-- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese with or without
+- Matching ignores case, width, Latin accents (``mas`` = ``más``, Vietnamese typed without
   tones), ``đ``/``d``, Arabic letter variants and short vowels, curly apostrophes, and letters
   repeated three times or more (``pleeease`` = ``please``). Marks of other scripts (Thai,
-  Devanagari, Hangul) are kept. Apostrophes inside a word are dropped (``don't`` = ``dont``),
-  and a French elision may be left out (``l'overdose`` also matches ``overdose``). Words of 6+
-  letters tolerate one typo with the same first letter (insertion, deletion, substitution or
-  swap: ``suicde``, ``myslef``); shorter words never do.
+  Devanagari, Hangul) are kept. When both a phrase word and the text word carry marks only
+  Vietnamese uses (hook, dot below, horn, breve, đ, a tone on â ê ô), they must be the same:
+  ``bắn`` does not match bạn; ``ban`` typed without tones matches both. Apostrophes inside a
+  word are dropped (``don't`` = ``dont``), and a French elision may be left out
+  (``l'overdose`` also matches ``overdose``). Words of 6+ letters tolerate one typo with the
+  same first letter (insertion, deletion, substitution or swap: ``suicde``, ``myslef``);
+  shorter words never do.
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -30,11 +35,14 @@ Phrase syntax (one phrase per line):
   phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
   matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
 - Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
-  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요); ``*`` is allowed
+  or have up to 2 words in it (``죽고 싶`` matches 죽고싶어 and 죽고 싶어요), and a common
+  particle may be attached before it (``오늘 밤 ... 더 심할`` matches 오늘 밤엔 더 심할; not
+  마다: ``날 죽일`` does not match 날마다 죽일); ``*`` is allowed
   for endings but changes nothing (write the part of the word that does not change: 깨어 for
   깨어나/깨어났).
-- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, and Persian
-  می / نمی before a verb.
+- Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, then the
+  article ال (``سكين`` matches السكين, بالسكين, والسكين, للسكين), and Persian می / نمی before
+  a verb.
 
 A small on-device model (bot/flow/crisis_model.py) may be given as `possible`: when no phrase
 matches and the model flags the text, `match` says "possible" (the check-in), never a strong
@@ -65,6 +73,10 @@ MAX_CHARS = 4096
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_KO_PARTICLE = (
+    "(?:에서|에는|에게|한테|으로|이랑|까지|부터|처럼|이는|이가|이도|이를|"
+    "[은는이가을를에엔도만의로요랑께])"
+)
 _IS_HANGUL = re.compile(f"[{_HANGUL}]")
 _IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
 _IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -102,12 +114,28 @@ _ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
 _PERSIAN_VERB = ("نمي", "مي")  # نمی, می after folding
 
 
-def normalize(text: str) -> str:
-    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    text = unicodedata.normalize("NFD", text)
-    text = unicodedata.normalize("NFC", _MARKS.sub("", text))
+_FOLD_KEEP_D = {k: v for k, v in _FOLD.items() if k != ord("đ")}
+_ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670]")
+# Marks only Vietnamese writes (hook above, dot below, horn, breve), or a tone on a circumflex.
+_VIET = re.compile(r"[\u0309\u0323\u031b\u0306]|\u0302[\u0300\u0301\u0303]|đ")
+
+
+def normalize(text: str, tones: bool = False) -> str:
+    """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed.
+    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if tones:
+        text = text.translate(_FOLD_KEEP_D)
+        text = unicodedata.normalize("NFC", _ARABIC_MARKS.sub("", text))
+    else:
+        text = unicodedata.normalize("NFD", text.translate(_FOLD))
+        text = unicodedata.normalize("NFC", _MARKS.sub("", text))
     return " ".join(text.split())
+
+
+def _vietnamese(word: str) -> bool:
+    """Whether a word (kept with its tones) carries marks only Vietnamese writes."""
+    return bool(_VIET.search(unicodedata.normalize("NFD", word)))
 
 
 # ---------------------------------------------------------------- phrases
@@ -117,6 +145,7 @@ def normalize(text: str) -> str:
 class _Alt:
     word: str
     prefix: bool  # word*
+    tones: str = ""  # a Vietnamese word as written, with its tones
 
 
 _Slot = tuple[_Alt, ...]
@@ -172,14 +201,19 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
                 key = tuple(words)
                 slot = made.get(key)
                 if slot is None:
-                    slot = made[key] = tuple(
-                        _Alt(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")
-                    )
+                    slot = made[key] = tuple(_alt(w) for w in words if w.rstrip("*"))
                 if slot:
                     slots.append((slot, gap if slots else 0))
                     gap = WORD_GAP
         if slots:
             yield slots
+
+
+def _alt(word: str) -> _Alt:
+    """A word of a phrase written with its tones: folded, and its tones kept if Vietnamese."""
+    bare = word.rstrip("*")
+    folded = normalize(bare)
+    return _Alt(folded, word.endswith("*"), bare if _vietnamese(bare) else "")
 
 
 def _plain(word: str) -> str:
@@ -209,7 +243,11 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
                 out.append(f"[{_HAN_FILLERS}]?")
         elif hangul:
             n = LONG_GAP if gap == LONG_GAP else WORD_GAP
-            out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
+            if all(_IS_HANGUL.match(_plain(a.word)[-1:]) for a in before):
+                # a particle may follow the word: 밤엔, 밤에는 (not 마다: 날마다 is "every day")
+                out.append(rf"(?:{_KO_PARTICLE}? (?:\S+ ){{0,{n}}}|)")
+            else:
+                out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
         else:
             n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
             out.append(f".{{0,{n}}}?")
@@ -247,14 +285,24 @@ class _Alternation:
             pattern = self._compiled[first] = re.compile(self._sources[first])
         return pattern
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        if not self._sources:
-            return
+    def warm(self) -> None:
+        """Compile every group now (start-up), so no message waits for it."""
+        for first in self._sources:
+            self._group(first)
+        self._first_chars()
+
+    def _first_chars(self) -> re.Pattern[str]:
         if self._starts is None:
             chars = "".join(sorted(self._sources))
             self._starts = re.compile(f"[{re.escape(chars)}]")
+        return self._starts
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if not self._sources:
+            return
+        starts = self._first_chars()
         at = 0
-        while (start := self._starts.search(text, at)) is not None:
+        while (start := starts.search(text, at)) is not None:
             i = start.start()
             m = self._group(text[i]).match(text, i)
             if m is None:
@@ -300,10 +348,21 @@ def _deletes(word: str) -> set[str]:
 class _Words:
     """Which vocabulary entries (exact words, stems*) a text word stands for."""
 
-    __slots__ = ("exact", "fuzzy", "fuzzy_stems", "stem_lengths", "stems", "typos")
+    __slots__ = (
+        "any_tone",
+        "exact",
+        "fuzzy",
+        "fuzzy_stems",
+        "stem_lengths",
+        "stems",
+        "tones",
+        "typos",
+    )
 
     def __init__(self, typos: bool) -> None:
         self.typos = typos
+        self.tones: dict[int, set[tuple[str, bool]]] = {}  # Vietnamese spellings of an entry
+        self.any_tone: set[int] = set()  # entries also written without Vietnamese tones
         self.exact: dict[str, int] = {}
         self.stems: dict[str, int] = {}
         self.stem_lengths: list[int] = []
@@ -315,7 +374,24 @@ class _Words:
         word = _plain(alt.word)
         if word not in table:
             table[word] = len(self.exact) + len(self.stems)
-        return table[word]
+        wid = table[word]
+        if alt.tones:
+            self.tones.setdefault(wid, set()).add((_plain(alt.tones), alt.prefix))
+        else:
+            self.any_tone.add(wid)
+        return wid
+
+    def same_tones(self, ids: frozenset[int], written: str) -> frozenset[int]:
+        """The entries a Vietnamese word written with tones stands for: those written with the
+        same tones, or without (bạn is not bắn; ban may be either)."""
+        word = _plain(written)
+        return frozenset(
+            i
+            for i in ids
+            if i in self.any_tone
+            or i not in self.tones
+            or any(word.startswith(t) if stem else word == t for t, stem in self.tones[i])
+        )
 
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
@@ -376,7 +452,9 @@ def _forms(token: str) -> set[str]:
                 if f.startswith(p) and len(f) > len(p) + 1:
                     forms.add(f[len(p) :])
             rest = f
-            for _ in range(2):
+            for _ in range(3):  # up to two of و ف ب ل, then the article ال
+                if rest.startswith(("ال", "لل")) and len(rest) > 3:
+                    forms.add(rest[2:])  # السكين, بالسكين, للسكين: سكين
                 if rest[:1] in _ARABIC_PREFIXES and len(rest) > 2:
                     rest = rest[1:]
                     forms.add(rest)
@@ -391,18 +469,45 @@ class _Phrase:
     source: str  # as the translator wrote it
 
 
+_Cut = tuple[frozenset[int], frozenset[int]]  # words exclusions said; words in their gaps
+
+
 def _span(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
-          slot: int, at: int) -> int | None:  # fmt: skip
-    """End index of the phrase's slots from `slot` on, the previous one matched at `at`."""
+          slot: int, at: int, cut: _Cut | None = None, said: bool = False,
+          gap: bool = False) -> int | None:  # fmt: skip
+    """End index of the phrase's slots from `slot` on, the previous one matched at `at`. With
+    `cut`, a match using a word of a not-a-crisis phrase (`said` so far) counts only if it also
+    uses a word standing in that phrase's gaps (`gap` so far)."""
     if slot == len(slots):
-        return at
-    ids, gap = slots[slot]
-    for j in range(at + 1, min(at + 2 + gap, len(found))):
+        return at if gap or not said else None
+    ids, allowed = slots[slot]
+    for j in range(at + 1, min(at + 2 + allowed, len(found))):
         if not ids.isdisjoint(found[j]):
-            end = _span(slots, found, slot + 1, j)
+            if cut is None:
+                end = _span(slots, found, slot + 1, j)
+            else:
+                end = _span(
+                    slots, found, slot + 1, j, cut, said or j in cut[0], gap or j in cut[1]
+                )
             if end is not None:
                 return end
     return None
+
+
+def _first(cut: _Cut | None, i: int) -> tuple[bool, bool]:
+    return (False, False) if cut is None else (i in cut[0], i in cut[1])
+
+
+def _paths(slots: tuple[tuple[frozenset[int], int], ...], found: list[frozenset[int]],
+           path: list[int]) -> Iterator[list[int]]:  # fmt: skip
+    """Every way the phrase's slots after `path` match: the positions of their words."""
+    if len(path) == len(slots):
+        yield path
+        return
+    ids, gap = slots[len(path)]
+    for j in range(path[-1] + 1, min(path[-1] + 2 + gap, len(found))):
+        if not ids.isdisjoint(found[j]):
+            yield from _paths(slots, found, [*path, j])
 
 
 def _rank(kind: str) -> int:
@@ -437,7 +542,7 @@ class _Engine:
             return n
 
         for kind, raw in phrases:
-            phrase = normalize(raw)
+            phrase = normalize(raw, tones=True)
             if not phrase:
                 continue
             known.clear()
@@ -462,25 +567,31 @@ class _Engine:
             (k, _compile(b)) for k, b in branches.items() if k not in (*PRIORITY, "not")
         ]
 
-    def explain(self, text: str, found: list[frozenset[int]]) -> list[tuple[str, str]]:
+    def explain(
+        self, text: str, found: list[frozenset[int]], free: _Cut | None = None
+    ) -> list[tuple[str, str]]:
         """Every phrase found, as written (slow: for people tuning the lists)."""
         out = [(k, raw) for k, raw, b in self._sources if _compile(b).search(text)]
         phrases = {id(p): p for ps in self._by_anchor.values() for p in ps}.values()
         for p in phrases:
             starts = [i for i, ids in enumerate(found) if not p.slots[0][0].isdisjoint(ids)]
-            if any(_span(p.slots, found, 1, i) is not None for i in starts):
+            if any(
+                _span(p.slots, found, 1, i, free, *_first(free, i)) is not None for i in starts
+            ):
                 out.append((p.kind, p.source))
         return sorted(set(out), key=lambda kp: (_rank(kp[0]), kp[1]))
+
+    def warm(self) -> None:
+        for _, pattern in self._regexes:
+            pattern.warm()
 
     def regex_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         for kind, pattern in self._regexes:
             for m in pattern.finditer(text):
                 yield kind, m
 
-    def word_matches(
-        self, found: list[frozenset[int]], every: bool
-    ) -> Iterator[tuple[str, int, int]]:
-        """(kind, first, last word) of phrases in the text: everywhere, or once per phrase."""
+    def _candidates(self, found: list[frozenset[int]]) -> Iterator[tuple[_Phrase, list[int]]]:
+        """Phrases whose every slot has a word in the text, with where their first word is."""
         where: dict[int, list[int]] = {}
         for i, ids in enumerate(found):
             for wid in ids:
@@ -494,13 +605,31 @@ class _Engine:
                 seen.add(id(p))
                 if any(ids.isdisjoint(present) for ids, _ in p.slots):
                     continue
-                starts = sorted({i for w in p.slots[0][0] & present for i in where[w]})
-                for i in starts:
-                    end = _span(p.slots, found, 1, i)
-                    if end is not None:
-                        yield p.kind, i, end
-                        if not every:
-                            break
+                yield p, sorted({i for w in p.slots[0][0] & present for i in where[w]})
+
+    def word_matches(
+        self, found: list[frozenset[int]], free: _Cut | None = None
+    ) -> Iterator[tuple[str, int, int]]:
+        """(kind, first, last word) of phrases in the text, once per phrase (`free`: see _span)."""
+        for p, starts in self._candidates(found):
+            for i in starts:
+                end = _span(p.slots, found, 1, i, free, *_first(free, i))
+                if end is not None:
+                    yield p.kind, i, end
+                    break
+
+    def word_cuts(self, found: list[frozenset[int]]) -> Iterator[tuple[set[int], set[int]]]:
+        """Every phrase found: the positions it covers (its words and its `...` gaps) and those
+        in its short gaps."""
+        for p, starts in self._candidates(found):
+            for i in starts:
+                for path in _paths(p.slots, found, [i]):
+                    said, gaps = set(path), set[int]()
+                    for (a, b), (_, allowed) in zip(
+                        itertools.pairwise(path), p.slots[1:], strict=True
+                    ):
+                        (said if allowed == LONG_GAP else gaps).update(range(a + 1, b))
+                    yield said, gaps
 
 
 class CrisisMatcher:
@@ -538,14 +667,14 @@ class CrisisMatcher:
         return found
 
     def match(self, text: str) -> CrisisKind | None:
-        clean, unspaced, found = self._prepare(text)
+        clean, unspaced, found, free = self._prepare(text)
         kinds: set[str] = set()
         if unspaced:
             for kind, _ in self._engine.regex_matches(clean):
                 if kind == "danger":
                     return kind
                 kinds.add(kind)
-        for kind, _, _ in self._engine.word_matches(found, every=False):
+        for kind, _, _ in self._engine.word_matches(found, free):
             if kind == "danger":
                 return kind
             kinds.add(kind)
@@ -555,16 +684,23 @@ class CrisisMatcher:
             return "possible"
         return None
 
+    def warm(self) -> None:
+        """Compile every regex now: at bot start-up, so that the first Chinese, Japanese, Thai
+        or Korean message (a crisis one too) does not wait a second or more for it."""
+        self._engine.warm()
+        self._not.warm()
+
     def explain(self, text: str) -> list[tuple[CrisisKind, str]]:
         """Which phrases a text contains, most urgent first: for people tuning the lists."""
-        clean, _, found = self._prepare(text)
-        found_phrases = self._engine.explain(clean, found)
+        clean, _, found, free = self._prepare(text)
+        found_phrases = self._engine.explain(clean, found, free)
         if not found_phrases and self._possible is not None and self._possible(text[:MAX_CHARS]):
             found_phrases.append(("possible", "(the on-device model)"))
         return found_phrases
 
-    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]]]:
-        """The folded text and its words, without the not-a-crisis phrases."""
+    def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]], _Cut | None]:
+        """The folded text (without not-a-crisis phrases of unspaced scripts), its words, and
+        the words not-a-crisis phrases said and those in their gaps (None: no such phrase)."""
         clean = normalize(text[:MAX_CHARS])
         unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
         if unspaced:
@@ -575,10 +711,29 @@ class CrisisMatcher:
         both = [self._ids(t) for t in tokens]
         found = [ids for ids, _ in both]
         excluded = [ids for _, ids in both]
-        cut = {i for _, a, b in self._not.word_matches(excluded, True) for i in range(a, b + 1)}
-        if cut:
-            found = [ids for i, ids in enumerate(found) if i not in cut]
-        return clean, unspaced, found
+        if self._words.tones and _VIET.search(unicodedata.normalize("NFD", text[:MAX_CHARS])):
+            found = self._same_tones(text, found)
+        # A phrase using a word a not-a-crisis phrase matched is hidden, unless it also uses a word
+        # standing in that phrase's gaps ("je suis pas en securite" is not "je suis en securite").
+        said: set[int] = set()
+        gaps: set[int] = set()
+        for words, between in self._not.word_cuts(excluded):
+            said |= words
+            gaps |= between
+        if not said:
+            return clean, unspaced, found, None
+        return clean, unspaced, found, (frozenset(said), frozenset(gaps - said))
+
+    def _same_tones(self, text: str, found: list[frozenset[int]]) -> list[frozenset[int]]:
+        """Vietnamese words typed with tones match only phrase words with the same tones."""
+        written = normalize(text[:MAX_CHARS], tones=True)
+        tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(written)) if t]
+        if len(tokens) != len(found):  # should not happen: then tones are ignored
+            return found
+        return [
+            self._words.same_tones(ids, word) if ids and _vietnamese(word) else ids
+            for ids, word in zip(found, tokens, strict=True)
+        ]
 
     def forget(self) -> None:
         """Drop the words remembered from earlier messages (for measurements)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.flow import keys
 from bot.flow.bench_crisis import load_set, score
 from bot.flow.crisis import CrisisMatcher, normalize
-from bot.runtime import Runtime
+from bot.i18n.catalog import Catalogs
+from bot.runtime import Runtime, crisis_matcher
 from tests.flow.walk import Walk
 
 DEV = ROOT / "tests" / "data" / "crisis" / "dev"
@@ -52,6 +54,18 @@ def caught(phrase: str, text: str) -> bool:
 )
 def test_case_accents_variants_and_repeated_letters_are_ignored(phrase: str, text: str) -> None:
     assert caught(phrase, text)
+
+
+def test_vietnamese_typed_with_tones_must_have_the_phrase_tones() -> None:
+    m = CrisisMatcher({"danger": ["bắn em", "đánh* em"]})
+    assert m.match("nó bắn em") == "danger"
+    assert m.match("nó bạn em") is None  # "friend", not "shoot"
+    assert m.match("no ban em") == "danger"  # typed without tones: may be either
+    assert m.match("nó đánh em") == "danger"
+    assert m.match("danh em") == "danger"
+    m = CrisisMatcher({"danger": ["ban em", "me va a matar"]})  # written without tones
+    assert m.match("nó bạn em") == "danger"
+    assert m.match("él me vá a matar") == "danger"  # other languages' accents still fold
 
 
 def test_marks_of_other_scripts_are_kept() -> None:
@@ -135,6 +149,13 @@ def test_korean_spaces_are_optional_and_endings_free() -> None:
     assert not caught("날 죽일", "날마다 죽일 듯이 공부해")
 
 
+def test_a_korean_particle_attached_to_a_word_does_not_block_the_gap_after_it() -> None:
+    assert caught("오늘 밤 ... 더 심할", "오늘 밤엔 더 심할 거야")
+    assert caught("오늘 밤 ... 더 심할", "오늘 밤에는 아마 더 심할 것 같아")
+    assert caught("날 죽일", "그 사람이 날을 죽일 거야")
+    assert not caught("죽고 싶", "죽고요즘싶")  # only particles, and only before a space
+
+
 def test_arabic_and_persian_prefixes_are_allowed_before_words() -> None:
     assert caught("اقتل نفسي", "وبدي اقتل نفسي")
     assert caught("انا في خطر", "وانا في خطر")
@@ -143,10 +164,35 @@ def test_arabic_and_persian_prefixes_are_allowed_before_words() -> None:
     assert caught("خواهم بمیرم", "نمی\u200cخواهم بمیرم")
 
 
+def test_arabic_article_may_stand_before_a_word_with_or_without_prefixes() -> None:
+    for text in ("معه السكين", "هددني بالسكين", "والسكين بيده", "جاب سكين", "رجع للسكين"):
+        assert caught("سكين", text), text
+    assert caught("السكين", "معه السكين")
+    assert not caught("سكين", "مسكين")  # another word
+
+
 def test_phrases_of_every_language_are_matched_at_once() -> None:
     m = CrisisMatcher({"selfharm": ["want to die", "想死", "me quiero morir"]})
     assert m.match("honestly 我想死") == "selfharm"
     assert m.match("no sé, me quiero morir lol") == "selfharm"
+
+
+def test_a_warmed_matcher_compiles_nothing_while_a_message_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = CrisisMatcher(
+        {"danger": ["他 殺了我", "죽일 거"], "selfharm": ["不想 活", "死にたい"]}, ["想死你"]
+    )
+    m.warm()
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled while a message waited")
+
+    monkeypatch.setattr(re, "compile", no_compile)
+    assert m.match("他說要殺了我") == "danger"
+    assert m.match("もう死にたい、我不想活了") == "selfharm"
+    assert m.match("그가 날 죽일 거야") == "danger"
+    assert m.match("想死你了") is None
 
 
 def test_parse_list_keeps_bars_inside_a_phrase() -> None:
@@ -226,6 +272,40 @@ def test_a_possible_sign_shows_the_crisis_screen_for_now(runtime: Runtime) -> No
     assert m.match("there's no way out") == "possible"
     w = Walk(runtime).start().say("there's no way out")
     assert w.replies[0].kind == "crisis"  # until the engine learns the gentler check-in
+
+
+def test_a_word_in_the_gap_of_a_not_a_crisis_phrase_is_not_hidden() -> None:
+    m = CrisisMatcher(
+        {"danger": ["(je suis|je me sens) pas en securite", "(pas|plus) en securite"]},
+        ["je suis en securite", "not in danger"],
+    )
+    assert m.match("je suis en sécurité") is None
+    assert m.match("je suis pas en sécurité") == "danger"  # "pas" stood in the gap
+    m = CrisisMatcher({"selfharm": ["pengen mati"]}, ["kuat mati"])
+    assert m.match("gk kuat pengen mati") == "selfharm"
+    m = CrisisMatcher({"danger": ["in danger"]}, ["not in danger"])
+    assert m.match("I'm not in any danger") is None  # the crisis words are the phrase's own
+
+
+def test_three_dots_in_a_not_a_crisis_phrase_cover_its_gap() -> None:
+    m = CrisisMatcher({"danger": ["is killing me"]}, ["(stress|this) ... is killing me"])
+    assert m.match("this whole stupid thing is killing me") is None
+    assert m.match("he is killing me") == "danger"
+
+
+def test_not_a_crisis_lists_hide_no_crisis_of_the_tuning_sets() -> None:
+    catalogs = Catalogs.load(Settings().locales_dir)
+    lists = crisis_matcher(catalogs)  # as the bot runs: the model may still catch it
+    without = crisis_matcher(catalogs, exclusions=False)
+    hidden = [
+        f"{folder}/{code}: {text}"
+        for folder in ("dev", "dev2", "dev3")
+        for code, messages in load_set(DEV.parent / folder).items()
+        for kind in ("danger", "selfharm")
+        for text in messages[kind]
+        if lists.match(text) is None and without.match(text) is not None
+    ]
+    assert hidden == []
 
 
 def test_not_a_crisis_phrases_tolerate_no_typos() -> None:
