@@ -49,13 +49,14 @@ class RotateReport:
 
 
 class KeyStore:
-    __slots__ = ("_checkpoint_refused", "_clock", "_engine", "_master")
+    __slots__ = ("_checkpoint_refused", "_clock", "_engine", "_master", "_switch_refused")
 
     def __init__(self, engine: AsyncEngine, master: MasterKeys, clock: Callable[[], dt.datetime]):
         self._engine = engine
         self._master = master
         self._clock = clock
         self._checkpoint_refused = False
+        self._switch_refused = False
 
     def __repr__(self) -> str:
         return f"KeyStore({self._master!r})"
@@ -252,6 +253,18 @@ class KeyStore:
         return True
 
     async def _checkpoint(self, conn: AsyncConnection) -> None:
+        """Close the WAL segment that logged the erased keys, then checkpoint: with
+        `wal_recycle = off` (README) the server deletes that segment instead of reusing it."""
+        if not self._switch_refused:
+            try:
+                await conn.execute(text("SELECT pg_switch_wal()"))
+            except DBAPIError:
+                self._switch_refused = False
+                log.warning(
+                    "key store: pg_switch_wal() refused (GRANT EXECUTE ON FUNCTION "
+                    "pg_switch_wal() to the bot's database user); erased keys stay in the "
+                    "current WAL segment until it fills"
+                )
         if self._checkpoint_refused:
             return
         try:

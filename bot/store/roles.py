@@ -1,12 +1,14 @@
 """PostgreSQL: the workers' role may only append to the audit trail.
 
-`helpline db upgrade`, run as the databases' owner with `HELPLINE_DATABASE_APP_ROLE` set, grants
-that role what a worker needs and no more. Working tables: read and write. The audit trail:
-INSERT and SELECT only, so a compromised or buggy worker cannot rewrite or erase what staff did.
-Rows past retention go through `helpline_audit_purge(max_rows)`, a SECURITY DEFINER function
-owned by the owner that deletes only rows older than the retention the owner set when upgrading
-(the workers' own setting cannot shorten it). Migration history tables: read only. Re-applied
-on every upgrade, so tables added later are covered. SQLite has no roles: nothing to do.
+`helpline db upgrade`, run as the databases' owner with `HELPLINE_DATABASE_APP_ROLE` set,
+grants that role what a worker needs and no more (plus, in the key store, the right to
+checkpoint and switch WAL segments, so erased keys leave the WAL). Working tables: read and
+write. The audit trail: INSERT and SELECT only, so a compromised or buggy worker cannot rewrite
+or erase what staff did. Rows past retention go through `helpline_audit_purge(max_rows)`, a
+SECURITY DEFINER function owned by the owner that deletes only rows older than the retention
+the owner set when upgrading (the workers' own setting cannot shorten it). Migration history
+tables: read only. Re-applied on every upgrade, so tables added later are covered. SQLite has
+no roles: nothing to do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -65,6 +68,17 @@ async def grant_keys(conn: AsyncConnection, role: str) -> None:
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version_keys FROM {role}",
     ):
         await conn.execute(text(sql))
+    # So erased keys leave the WAL (keystore.py, README "Erasure"): needs a superuser owner
+    # (and PostgreSQL 15+ for pg_checkpoint); otherwise the bot warns once and carries on.
+    for sql in (
+        f"GRANT pg_checkpoint TO {role}",
+        f"GRANT EXECUTE ON FUNCTION pg_switch_wal() TO {role}",
+    ):
+        try:
+            async with conn.begin_nested():
+                await conn.execute(text(sql))
+        except DBAPIError:
+            pass
 
 
 async def purge_function(conn: AsyncConnection) -> bool:

@@ -7,7 +7,11 @@ purge round compacts the key store after any shredding (see README, "Erasure").
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import asyncpg  # type: ignore[import-untyped]
+import pytest
 
 from bot.store import Store
 
@@ -123,5 +127,60 @@ async def test_a_busy_key_table_postpones_compaction_to_the_next_round(backend: 
         await store.purge()  # the next round
         disk = await _key_store_on_disk(backend)
         assert [k for k, w in mine.items() if w in disk] == []
+    finally:
+        await store.close()
+
+
+async def _wal(backend: Backend) -> bytes:
+    """Every WAL segment file the server keeps, as a superuser reads them."""
+    names = await backend.sql("SELECT name FROM pg_ls_waldir() ORDER BY name", keys=True)
+    out = b""
+    for (name,) in names:
+        raw = await backend.sql("SELECT pg_read_binary_file(:p, 0, 67108864, true)", keys=True,
+                                p=f"pg_wal/{name}")  # fmt: skip
+        out += bytes(raw[0][0] or b"")
+    return out
+
+
+@pytest.fixture
+async def wal_not_recycled(backend: Backend) -> AsyncIterator[None]:
+    """The server setting README's checklist asks for: old WAL segments deleted, not reused."""
+    if backend.sqlite:
+        pytest.skip("SQLite's WAL is checkpointed and truncated (see the test above)")
+    before = (await backend.sql("SHOW wal_recycle", keys=True))[0][0]
+    admin = await asyncpg.connect(pg_dsn(backend.pg_dbs[1]))
+    try:
+        if before != "off":
+            await admin.execute("ALTER SYSTEM SET wal_recycle = off")
+            await admin.execute("SELECT pg_reload_conf()")
+        yield
+    finally:
+        if before != "off":
+            await admin.execute("ALTER SYSTEM RESET wal_recycle")
+            await admin.execute("SELECT pg_reload_conf()")
+        await admin.close()
+
+
+@pytest.mark.usefixtures("wal_not_recycled")
+async def test_erased_keys_leave_no_copy_in_the_wal(backend: Backend) -> None:
+    for _ in range(50):  # the reload reaches the checkpointer within moments
+        if (await backend.sql("SHOW wal_recycle", keys=True))[0][0] == "off":
+            break
+        await asyncio.sleep(0.1)
+    store = await backend.open()
+    try:
+        await _kept(store, OTHER, "someone else's story")
+        before = await _wrapped(backend)
+        await _kept(store, CHAT, "what happened to me")
+        mine = {k: w for k, w in (await _wrapped(backend)).items() if k not in before}
+        wal = await _wal(backend)
+        assert any(w in wal for w in mine.values())  # the probe sees keys in the WAL
+
+        await store.erase(CHAT, "exit")
+        await store.purge()  # compaction, then a WAL switch and a checkpoint
+
+        wal = await _wal(backend)
+        assert [k for k, w in mine.items() if w in wal] == []
+        assert await store.load_case(OTHER) is not None
     finally:
         await store.close()
