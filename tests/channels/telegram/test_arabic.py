@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,7 @@ from bot.channels.render import LRI, PDI
 from bot.flow import keys
 from bot.flow.crisis import CrisisMatcher
 from bot.runtime import Runtime
-from tests.channels.telegram.harness import Bot, running_bot
+from tests.channels.telegram.harness import Bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot.models import FakeMessage
 
@@ -23,18 +21,6 @@ ADULT_UK: list[str | list[str]] = [
     ["removal"],
 ]  # fmt: skip
 _ISOLATE = re.compile("[\u2066-\u2069]")
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, runtime: Runtime, tmp_path: Path) -> AsyncIterator[Bot]:
-    async with running_bot(api, runtime, tmp_path) as b:
-        yield b
 
 
 def _reads_left_to_right(text: str, *pieces: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -19,18 +18,6 @@ from tests.fakebot import FakeBotApi
 
 ADULT_UK = ["ok", "no", "no", "self", "adult", "shared", "real", "yes", ["social"], "gb", "skip",
             ["removal"]]  # fmt: skip
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, runtime: Runtime, tmp_path: Path) -> AsyncIterator[Bot]:
-    async with running_bot(api, runtime, tmp_path) as b:
-        yield b
 
 
 @pytest.mark.parametrize(("mode", "lang"), [("polling", "en"), ("webhook", "zh-TW")])

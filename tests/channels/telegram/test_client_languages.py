@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.flow.replies import Text
 from bot.runtime import Runtime
@@ -18,12 +15,6 @@ CLIENT_CODES = {
     "hi": "hi", "id": "id", "ja": "ja", "ko": "ko", "pt-br": "pt-BR", "th": "th", "vi": "vi",
     "zh-hans": "zh-Hans", "zh-hant": "zh-TW",
 }  # fmt: skip
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 async def test_every_client_language_gets_the_welcome_in_its_language(

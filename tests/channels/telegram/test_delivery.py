@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.channels.telegram.sender import Courier
 from bot.runtime import Runtime
@@ -18,12 +16,6 @@ from tests.fakebot import FakeBotApi
 from .harness import SECRET, handled, running_bot
 
 HELLO = "Hello"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 def _hellos(api: FakeBotApi, chat: int) -> int:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.runtime import Runtime
 from tests.channels.telegram.harness import running_bot
@@ -13,12 +10,6 @@ from tests.fakebot import FakeBotApi
 
 NOT_READ = "haven't read your last one"
 EDITED = "can't see changes"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 def count(api: FakeBotApi, chat: int, words: str) -> int:

@@ -3,8 +3,6 @@ a slow answer is a timeout (ambiguous: it may have arrived), no server is a netw
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
@@ -13,12 +11,6 @@ from bot.channels.telegram.http import AiohttpRequest
 from tests.fakebot import FakeBotApi
 
 from .harness import free_port
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 async def test_calls_arrive_and_failures_keep_their_meaning(api: FakeBotApi) -> None:

@@ -3,8 +3,6 @@ reads, several to a row, with "Leave now" alone at the bottom."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,25 +11,13 @@ from bot.channels.render import RenderedButton
 from bot.channels.telegram.keyboard import markup, width
 from bot.i18n.collate import sort_key
 from bot.runtime import Runtime
-from tests.channels.telegram.harness import Bot, running_bot
+from tests.channels.telegram.harness import Bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot.models import FakeMessage
 
 TO_COUNTRY: list[str | list[str]] = [
     "ok", "no", "no", "self", "adult", "shared", "real", "yes", ["social"],
 ]  # fmt: skip
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, runtime: Runtime, tmp_path: Path) -> AsyncIterator[Bot]:
-    async with running_bot(api, runtime, tmp_path) as b:
-        yield b
 
 
 def _rows(message: FakeMessage) -> list[list[dict[str, Any]]]:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -19,12 +18,6 @@ from bot.store import StoreUnavailable, engines
 from tests.fakebot import FakeBotApi
 
 from .harness import handled, running_bot
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 async def _until(check: object, within: float = 15.0) -> None:

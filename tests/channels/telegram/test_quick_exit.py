@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from tests.fakebot import FakeBotApi
 from tests.fakebot.models import FakeUser
 
 NOT_READ = "haven't read your last one"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
 
 
 async def flood(bot: Bot, user: FakeUser, count: int) -> None:

@@ -24,12 +24,6 @@ BROKEN = " <p>Bitte</p> <b>bleib</b> &amp; rede mit uns."  # <p>: a tag Telegram
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def ptb(api: FakeBotApi) -> AsyncIterator[PtbBot]:
     async with PtbBot(api.token, base_url=api.url_for_ptb) as bot:
         yield bot
