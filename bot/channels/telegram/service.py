@@ -241,7 +241,8 @@ class TelegramService:
             names.insert(2, "human")
         seen: set[str | None] = set()
         for code in [None, *catalogs.codes]:
-            language = code.split("-")[0] if code else None
+            # setMyCommands takes ISO 639-1 only: Filipino's is Tagalog's "tl"
+            language = code.split("-")[0].replace("fil", "tl") if code else None
             if language in seen or language == "en":
                 continue
             seen.add(language)

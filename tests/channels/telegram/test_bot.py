@@ -236,6 +236,9 @@ async def test_the_command_menu_is_set_per_language(bot: Bot, api: FakeBotApi) -
     assert [c["command"] for c in default][:2] == ["start", "help"]
     zh = api.my_commands(None, "zh")
     assert zh and zh[1]["description"] != default[1]["description"]
+    for code in ("ar", "de", "es", "fa", "fr", "hi", "id", "ja", "ko", "pt", "th", "tl", "vi"):
+        menu = api.my_commands(None, code)  # every shipped language has its menu
+        assert menu and menu[1]["description"] != default[1]["description"], code
 
 
 async def test_crisis_words_get_numbers_in_the_very_next_reply(bot: Bot, api: FakeBotApi) -> None:

@@ -42,7 +42,8 @@ async def test_a_store_outage_is_retried_not_dropped(
         await bot.send(ana, "/start")
         await bot.press(ana, bot.options(ana)[0])
         before = len(api.bot_messages(ana.id))
-        blocker = sqlite3.connect(tmp_path / "helpline.db", isolation_level=None)
+        # the courier may be committing a delivery: wait for it, then hold the lock
+        blocker = sqlite3.connect(tmp_path / "helpline.db", isolation_level=None, timeout=10)
         blocker.execute("BEGIN IMMEDIATE")  # a stuck writer, a full disk: no write gets in
         try:
             caplog.clear()
