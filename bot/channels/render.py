@@ -34,6 +34,17 @@ _COMMAND = re.compile(r"(?<![\w/])/[a-z]+\b")
 _MARKUP = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 _ISOLATE_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI
 _OPEN_CLOSE_ISOLATE = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>|[\u2066-\u2069]")
+# CLDR digit sets of the numbering systems a locale may default to (Persian: arabext). Babel
+# names a locale's default system but formats with Latin digits, so counts, dates and times are
+# transliterated here; phone numbers and links are text parameters and stay dialable as written.
+_DIGITS = {
+    "arab": "٠١٢٣٤٥٦٧٨٩",
+    "arabext": "۰۱۲۳۴۵۶۷۸۹",
+    "beng": "০১২৩৪৫৬৭৮৯",
+    "deva": "०१२३४५६७८९",
+    "mymr": "၀၁၂၃၄၅၆၇၈၉",
+    "thai": "๐๑๒๓๔๕๖๗๘๙",
+}
 
 
 def _sorted_names(buttons: list[RenderedButton], lang: str | None) -> list[RenderedButton]:
@@ -144,14 +155,15 @@ class Renderer:
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int):
-            return str(value)
+            return self._local_digits(str(value), loc)
         if isinstance(value, dt.timedelta):  # "12 minutes", "3 hours": how long, in words
             text = format_timedelta(value, threshold=2, locale=self._locale(loc))
-            return html.escape(text)
+            return html.escape(self._local_digits(text, loc))
         if isinstance(value, dt.datetime):
-            return html.escape(self._when(value, self._locale(loc)))
+            return html.escape(self._local_digits(self._when(value, self._locale(loc)), loc))
         if isinstance(value, dt.date):
-            return html.escape(format_date(value, format="long", locale=self._locale(loc)))
+            text = format_date(value, format="long", locale=self._locale(loc))
+            return html.escape(self._local_digits(text, loc))
         escaped = html.escape(str(value), quote=False)
         return f"{FSI}{escaped}{PDI}" if rtl else escaped
 
@@ -168,6 +180,11 @@ class Renderer:
         if zone is not None:
             out += f" ({get_timezone_location(zone, locale=locale)})"
         return out
+
+    def _local_digits(self, text: str, loc: str | None) -> str:
+        """Latin digits in the locale's own (۱۲ in Persian), where CLDR says it writes them."""
+        digits = _DIGITS.get(self._locale(loc).default_numbering_system)
+        return text.translate(str.maketrans("0123456789", digits)) if digits else text
 
     def _locale(self, loc: str | None) -> Locale:
         code = loc or "en"

@@ -32,6 +32,19 @@ def test_numbers_and_links_are_isolated_left_to_right_in_arabic(runtime: Runtime
     assert f"{FSI}abc{PDI}" in r.text(free, "ar")
 
 
+def test_persian_counts_and_dates_use_persian_digits_and_phones_stay_dialable(
+    runtime: Runtime,
+) -> None:
+    r = runtime.renderer
+    progress = Text.of("common.progress", n=3, total=12)
+    assert "۳" in r.text(progress, "fa") and "۱۲" in r.text(progress, "fa")
+    assert "3" in r.text(progress, "ar") and "12" in r.text(progress, "en")  # CLDR: Latin there
+    keep = r.text(Text.of("keep.question", days=30), "fa")
+    assert "۳۰" in keep and "30" not in keep
+    phone = r.text(Text.of("contact.phone", value=Ltr("123")), "fa")
+    assert "123" in phone  # a number to dial is written as the keypad has it
+
+
 def test_plural_forms_follow_the_count(runtime: Runtime) -> None:
     r = runtime.renderer
     assert "1 day," in r.text(Text.of("keep.question", days=1), "en")
