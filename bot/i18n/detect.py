@@ -99,16 +99,33 @@ _HINDI_LATIN_WEAK = _words(
 )
 _URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
 _TAGALOG = _words(
-    "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "
-    "din akin ikaw kayo namin natin tulungan tulong nasa natatakot takot ayaw kanya kanila sila "
-    "tayo nyo niyo ninyo doon ngayon lahat kung kapag salamat sige sino kong mong nito ito iyan "
-    "yan iyon yun dun nandun nandito pwede puwede wag huwag kahit kanino saan kailan gawin ginawa "
-    "gumawa nila kaya baka sana pala muna lamang nag mag pag ano ang"
+    "ako niya nya siya sya ng yung iyong hindi paano pano bakit lang naman talaga wala walang "
+    "meron mayroon nga daw raw rin din akin sakin sayo ikaw kayo namin natin tulungan tulong "
+    "tumulong nasa natatakot takot ayaw ayoko kanya kaniya kanila tayo nyo niyo ninyo doon "
+    "ngayon kanina lahat kung kapag sige kong mong akong niyang nyang nito ito iyan yan iyon "
+    "yun dun nandun nandito dito diyan dyan pwede puwede pede wag huwag kahit kanino saan "
+    "kailan magkano gawin gagawin ginawa gumawa nila baka pala muna lamang nag mag ang anong "
+    "sinong kailangan siguro tsaka oo hiya nahihiya sabi sinabi litrato larawan bayad totoo "
+    "peke pulis ligtas ibang nang nung noong naku kuya magandang umaga hapon tanong sagot "
+    "asawa jowa kapatid nanay tatay magulang pamilya kaibigan nakita makita makikita tapos "
+    "ganito ganyan ganun dahil ba"
 )
-# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "ba"):
-# half a hit each. "po"/"opo", the Filipino politeness particles, count double.
-_TAGALOG_WEAK = _words("ko mo sa ba na")
-_TAGALOG_POLITE = _words("po opo")
+# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "sino"
+# and "iba" in Spanish, "ano" in Portuguese, "sana", "kasi", "alam" in Indonesian, "sila" in
+# Malay, "may" and "to" in English): half a hit each.
+_TAGALOG_WEAK = _words(
+    "ko mo sa na ano sino sana kasi kaya alam sila iba may to tao pera ate gusto libre di gabi "
+    "pa pag"
+)
+# Words only Tagalog uses and that people type alone: the politeness particles, "salamat".
+_TAGALOG_SURE = _words("po opo salamat mga")
+_TAGALOG_ANY = _TAGALOG | _TAGALOG_WEAK | _TAGALOG_SURE
+# Tagalog verb prefixes that Indonesian, Malay and Spanish do not have ("makakaalam",
+# "pinagbantaan", "ipapakalat", "nagpapadala"): one hit.
+_TAGALOG_PREFIXES = (
+    "nakaka", "makaka", "pinag", "ipina", "ipapa", "ikaka", "magpa", "nagpa", "pinapa", "magka",
+    "nagka", "nagpapa", "magpapa",
+)  # fmt: skip
 _MALAY_ONLY = _words(
     "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
     "dah tolonglah"
@@ -344,8 +361,7 @@ class LanguageDetector:
         )
         if vietnamese >= MIN_LEXICON_HITS and vietnamese >= MIN_VIETNAMESE_SHARE * len(words):
             return self._locale("vi", text)
-        tagalog = _tagalog_hits(words)
-        if tagalog >= MIN_LEXICON_HITS and tagalog >= MIN_LEXICON_SHARE * len(words):
+        if _is_tagalog(words):
             return self._locale("fil", text)
         if _lexicon_says(words, _ENGLISH, share=MIN_ENGLISH_SHARE):
             return self._locale("en", text)
@@ -354,7 +370,7 @@ class LanguageDetector:
         if not scores:
             return None
         best = max(scores, key=scores.__getitem__)
-        if best == "tl" and tagalog:
+        if best == "tl" and not _TAGALOG_ANY.isdisjoint(words):
             return self._locale("fil", text)
         short = len(words) <= SHORT_WORDS
         # Unsure, or sure of a language we do not offer: words may still say Indonesian.
@@ -427,13 +443,22 @@ def _lexicon_says(
     return hits >= MIN_LEXICON_HITS and hits >= share * len(words)
 
 
-def _tagalog_hits(words: list[str]) -> float:
+def _is_tagalog(words: list[str]) -> bool:
+    """Enough Tagalog words, making up enough of the message; or a message made only of them.
+
+    "ayoko na", "libre ba" are all Tagalog but hold one sure word and a shared one: when every
+    word is listed and one is Tagalog-only, that is enough.
+    """
     distinct = set(words)
-    return (
-        len(_TAGALOG & distinct)
-        + 0.5 * len(_TAGALOG_WEAK & distinct)
-        + 2 * len(_TAGALOG_POLITE & distinct)
+    strong = len(_TAGALOG & distinct) + sum(
+        w.startswith(_TAGALOG_PREFIXES) and len(w) >= 7 for w in distinct - _TAGALOG_ANY
     )
+    sure = len(_TAGALOG_SURE & distinct)
+    weak = len(_TAGALOG_WEAK & distinct)
+    hits = strong + 2 * sure + 0.5 * weak
+    if hits >= MIN_LEXICON_HITS and hits >= MIN_LEXICON_SHARE * len(words):
+        return True
+    return bool(strong + sure) and strong + sure + weak == len(distinct) and hits >= 1.5
 
 
 def _has_tone_letter(word: str) -> bool:
