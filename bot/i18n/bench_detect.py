@@ -61,7 +61,8 @@ def main(argv: list[str]) -> int:
     from bot.i18n.detect import LanguageDetector
 
     detector = LanguageDetector(SUPPORTED)
-    detector.detect("load the model now please")  # the model loads lazily on first use
+    detector.detect("bonjour tout le monde")  # the model loads lazily, on the first message
+    # that no word list decides
     load_s = time.perf_counter() - start
     rss_loaded = rss_mib()
     detector_8 = LanguageDetector(SUPPORTED_8)
