@@ -132,21 +132,33 @@ _MALAY_ONLY = _words(
 )
 _INDONESIAN_ONLY = _words(
     "gak nggak enggak ga banget aja udah uang akun polisi bisa gimana kalau pacar mantan "
-    "telepon dong sih nih deh"
+    "telepon dong sih nih deh iya kak kakak bikin pake rahasia biaya halo tau bakal nyebar "
+    "nyebarin ngancem gue gw kok gratisan"
 )
 # Words Indonesian and Malay share, very common in short messages.
 _ID_MS_COMMON = _words(
     "saya aku kamu dia tidak apa yang akan ini itu di ke dan untuk dengan harus tolong bantu "
     "takut sudah belum mau minta ada tahu bagaimana kenapa mengapa siapa jika karena juga "
-    "sekali banyak sama dari kami kita mereka jangan tanpa tolonglah"
+    "sekali banyak sama dari kami kita mereka jangan tanpa tolonglah duit lapor melapor hapus "
+    "palsu pakai cara malam pagi siang selamat orang ku malu bingung cerita sini keluarga tapi "
+    "sebar disebar tersebar menyebar ancam diancam mengancam bayar berapa"
 )
+# Possessive endings ("fotoku", "videonya"), not on Tagalog words ("kanya", "ganyan").
+_ID_MS_SUFFIX = re.compile(r"\w{3}(?:nya|ku)$")
 # Very common English words; two of them making up most of a message decide English.
 _ENGLISH = _words(
     "i im i'm me my mine you your he she it it's they we is am are was the a an and to of on "
     "at for with please pls plz help scared afraid what how why do does dont don't can cant "
     "can't not know want need this that there someone somebody he's she's my photos pics "
-    "nudes posted money police delete"
+    "nudes posted money police delete so be been have has had will would could should did "
+    "didnt didn't wont won't isnt isn't just but if or all get got go out up about from by "
+    "him her his them their our us when where who yes thanks thank thx u ur idk very really "
+    "now still anyone anything everyone pictures hacked fake report reported online free "
+    "cost safe parents boyfriend girlfriend embarrassed honest"
 )
+# Also words of other languages ("no" in Spanish, "ok" everywhere): English when the model
+# says English too ("no thanks").
+_ENGLISH_ALSO = _words("no ok okay")
 # Common English words: a non-English answer for two words containing one is not trusted
 # (they are also words of other languages: "a", "me", "in", "do" are not in this list).
 _ENGLISH_COMMON = _words(
@@ -155,14 +167,41 @@ _ENGLISH_COMMON = _words(
 )
 _ID_MS = frozenset({"id", "ms"})
 _ES_PT = frozenset({"es", "pt"})
+# Spanish vs Portuguese: words only one of the two uses (typed with or without accents).
+# Words the neighbours share count half (Italian "mio", "mi", "con", "del", "vai", "sei",
+# "quanto"; Catalan "ajuda"; French "es", "mais", "ta"; English "to", "um", "com", "sim", "y").
 _SPANISH_ONLY = _words(
-    "yo eso esto muy el los las del tengo mi mis qué que y ayuda ayúdame necesito hay también "
-    "pero usted ustedes estoy puedo quiero porfa sé nadie"
+    "yo eso esto muy el los las tengo tienes tiene mis qué ayuda ayúdame ayudame "
+    "ayuden ayudan ayudenme necesito necesitas hay también tambien usted ustedes estoy "
+    "puedo puedes puede quiero quieren porfa sé nadie alguien gracias mucho mucha muchos "
+    "muchas hola hago hacer hizo ahora dinero miedo cuenta cuanto cuánto cuesta ella ellos "
+    "soy eres voy donde dónde bueno buena buenos buenas noches novio novia verguenza vergüenza "
+    "amenaza amenazando chantaje chantajea asustada asustado borrar nosotros ahi ahí hablar "
+    "habla hable fue estan están quiere despues después aún"
 )
+_SPANISH_WEAK = _words("si con un una la lo le ya va mio mia mias mios pa mi del pero es y")
 _PORTUGUESE_ONLY = _words(
-    "eu meu meus minha minhas você vc não nao tá com uma um ajuda preciso isso isto estou ele "
-    "ela dele dela também mas posso quero alguém ninguém sei pra"
-) - frozenset({"ajuda"})
+    "eu meu meus minha minhas você voce vc vcs voces vocês não nao tô tá pra obrigado "
+    "obrigada obg brigado brigada valeu vlw ninguem ninguém alguem alguém também tambem mesmo "
+    "muito muita muitos muitas estou estava quero posso tenho tinha isso isto dele dela ele ela "
+    "agora bom boa noite tudo bem entao então dinheiro medo fazer faço faco fiz fez conta "
+    "senha vazou vazaram vazar vazado vazada delegacia boletim custa graça graca pfv "
+    "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
+    "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
+    "quer querem ainda depois nem só falar fala falei"
+)
+# Words no other language's speakers type: one is as good as two.
+_PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
+_PORTUGUESE_WEAK = _words(
+    "to um uma com em pro né ajuda ajudar preciso vai sei e ja sim quanto ta tb mais"
+)
+# Endings and letters: Portuguese -ção, -aram, vowel-nh-vowel ("minha"), vowel-lh-vowel
+# ("filha"); Spanish -ción, -aron, -ieron, -dad ("verdad"), ñ.
+_PORTUGUESE_SPELLING = re.compile(
+    r"[ãõ]|(?:cao|coes)$|\w{3}(?:aram|eram|iram)$|[aeiouáéíóúâêô](?:nh|lh)[aeiouáéíóú]"
+)
+_SPANISH_SPELLING = re.compile(r"ñ|\w{2}(?:ción|cion|aron|ieron)$|\w{3}dad$")
+MIN_IBERIAN_SCORE = 0.3  # the model's es + pt + gl: one word decides when the model agrees
 # Letters only Vietnamese uses among the supported languages (not â ê ô: French, Portuguese).
 _VIETNAMESE_LETTERS = frozenset("ăđơưĂĐƠƯ")
 MIN_VIETNAMESE_SHARE = 0.3
@@ -372,14 +411,26 @@ class LanguageDetector:
         best = max(scores, key=scores.__getitem__)
         if best == "tl" and not _TAGALOG_ANY.isdisjoint(words):
             return self._locale("fil", text)
+        if best in ("pt", "gl") and _SPANISH_ONLY.isdisjoint(words):
+            # Galician and Portuguese are one continuum to the model: "como tiro o video do ar"
+            # is pt 0.37, gl 0.37. Their sum is its belief in Portuguese.
+            best, scores["pt"] = "pt", scores.get("pt", 0.0) + scores.pop("gl", 0.0)
         short = len(words) <= SHORT_WORDS
         # Unsure, or sure of a language we do not offer: words may still say Indonesian.
         unsure = scores[best] < MIN_MODEL_SCORE or best not in self._by_base
-        if best in _ID_MS or (unsure and _lexicon_says(words, _ID_MS_COMMON | _INDONESIAN_ONLY)):
+        if best in _ID_MS or (unsure and _indonesian_words(words)):
             return self._indonesian(words, scores, short)
-        if best in _ES_PT and not short and (by_words := _spanish_or_portuguese(words)):
+        sure = scores[best] >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE)
+        offered_elsewhere = sure and best in self._by_base and best not in _ES_PT
+        if by_words := _spanish_or_portuguese(words, scores, offered_elsewhere):
             return self._locale(by_words, text)
-        if scores[best] < (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE):
+        if best in _ES_PT:  # the words did not decide: one of the other's is enough to abstain
+            other = _PORTUGUESE_ONLY if best == "es" else _SPANISH_ONLY
+            if not other.isdisjoint(words):
+                return None
+        if best == "en" and _lexicon_says(words, _ENGLISH | _ENGLISH_ALSO, MIN_ENGLISH_SHARE):
+            return self._locale("en", text)
+        if not sure:
             return None
         if short and best != "en" and not _ENGLISH_COMMON.isdisjoint(words):
             return None
@@ -394,9 +445,7 @@ class LanguageDetector:
         if not indonesian and scores.get("ms", 0.0) >= MIN_SHORT_SCORE:
             return None
         model = scores.get("id", 0.0) + scores.get("ms", 0.0)
-        if model >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE) or _lexicon_says(
-            words, _ID_MS_COMMON | _INDONESIAN_ONLY
-        ):
+        if model >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE) or _indonesian_words(words):
             return self._locale("id", " ".join(words))
         return None
 
@@ -443,6 +492,17 @@ def _lexicon_says(
     return hits >= MIN_LEXICON_HITS and hits >= share * len(words)
 
 
+def _indonesian_words(words: list[str]) -> bool:
+    """Enough Indonesian/Malay words; Indonesian-only ones ("gak", "iya") count double."""
+    distinct = set(words)
+    hits = (
+        len(_ID_MS_COMMON & distinct)
+        + 2 * len(_INDONESIAN_ONLY & distinct)
+        + sum(bool(_ID_MS_SUFFIX.search(w)) for w in distinct - _TAGALOG_ANY - _ID_MS_COMMON)
+    )
+    return hits >= MIN_LEXICON_HITS and hits >= MIN_LEXICON_SHARE * len(words)
+
+
 def _is_tagalog(words: list[str]) -> bool:
     """Enough Tagalog words, making up enough of the message; or a message made only of them.
 
@@ -466,15 +526,37 @@ def _has_tone_letter(word: str) -> bool:
     return any(0x1EA0 <= ord(ch) <= 0x1EF9 and ch not in "ẸẹỌọ" for ch in word)
 
 
-def _spanish_or_portuguese(words: list[str]) -> str | None:
-    """The model often splits its belief between the two: decide by words only one uses.
+def _spanish_or_portuguese(
+    words: list[str], scores: dict[str, float], model_sure_elsewhere: bool
+) -> str | None:
+    """The model confuses the two on short messages ("quanto custa" is Italian to it, "sim
+    por favor" Spanish): decide by words and spellings only one of them uses.
 
-    Two or more such words, none of the other language's, decide; anything less: None.
+    With none of the other language's: a whole word and a half-word ("e de graca"), or any
+    when the model leans Iberian (half-words that are English too, such as "to", not then).
+    With some of the other's: at least two plus twice theirs. When the model is sure of
+    another language we offer, two whole words and none of the other's (French "ça",
+    "mais", "ta" are half-words at most). Anything less: None, so never a guess between them.
     """
-    es = len(_SPANISH_ONLY.intersection(words))
-    pt = len(_PORTUGUESE_ONLY.intersection(words))
-    if es >= MIN_LEXICON_HITS and not pt:
-        return "es"
-    if pt >= MIN_LEXICON_HITS and not es:
-        return "pt"
+    es = pt = 0.0
+    strong = {"es": 0, "pt": 0}
+    for w in set(words):
+        es_word = w in _SPANISH_ONLY or bool(_SPANISH_SPELLING.search(w))
+        pt_word = w in _PORTUGUESE_ONLY or bool(_PORTUGUESE_SPELLING.search(w))
+        es += 1.0 if es_word else 0.5 if w in _SPANISH_WEAK else 0.0
+        pt += 1.0 if pt_word else 0.5 if w in _PORTUGUESE_WEAK else 0.0
+        pt += w in _PORTUGUESE_SURE
+        strong["es"] += es_word
+        strong["pt"] += pt_word
+    lead, trail, lang = (pt, es, "pt") if pt > es else (es, pt, "es")
+    if model_sure_elsewhere:
+        return lang if strong[lang] >= MIN_LEXICON_HITS and not trail else None
+    if trail:
+        return lang if lead >= MIN_LEXICON_HITS + 2 * trail else None
+    iberian = scores.get("es", 0.0) + scores.get("pt", 0.0) + scores.get("gl", 0.0)
+    if lead >= 1.5 and strong[lang]:
+        return lang
+    # Half-words alone ("to", "um", "es"): English ones leave it to the model.
+    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or _ENGLISH.isdisjoint(words)):
+        return lang
     return None
