@@ -165,6 +165,7 @@ _ENGLISH_COMMON = _words(
     "i im i'm my you your she it they we is are the and to of on please pls plz help scared "
     "ok okay hi hello what how why dont can cant not yes"
 )
+_ENGLISH_ANY = _ENGLISH | _ENGLISH_COMMON | _ENGLISH_ALSO
 _ID_MS = frozenset({"id", "ms"})
 _ES_PT = frozenset({"es", "pt"})
 # Spanish vs Portuguese: words only one of the two uses (typed with or without accents).
@@ -557,6 +558,6 @@ def _spanish_or_portuguese(
     if lead >= 1.5 and strong[lang]:
         return lang
     # Half-words alone ("to", "um", "es"): English ones leave it to the model.
-    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or _ENGLISH.isdisjoint(words)):
+    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or _ENGLISH_ANY.isdisjoint(words)):
         return lang
     return None

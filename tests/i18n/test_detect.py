@@ -226,6 +226,93 @@ def test_two_words_of_spanish_at_the_first_question_bring_the_offer(runtime: Run
     assert w.state.pending in (None, "offer_lang:en")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Short Tagalog: thanks, "is it free", yes/no questions (abstained on before).
+        ("salamat po", "fil"),
+        ("maraming salamat", "fil"),
+        ("libre po ba", "fil"),
+        ("ok lang ba yun", "fil"),
+        ("tinatakot nya ako", "fil"),
+        # Short Portuguese: the Portuguese offer, not Spanish, not none.
+        ("obrigada viu", "pt-BR"),
+        ("muito obrigado", "pt-BR"),
+        ("sim por favor", "pt-BR"),  # Spanish (0.74) to the model
+        ("quanto custa", "pt-BR"),  # Italian (0.98) to the model
+        ("o que eu faço", "pt-BR"),  # "que" is Portuguese too
+        # ... and Spanish stays Spanish.
+        ("muchas gracias", "es"),
+        ("si por favor", "es"),
+        ("cuanto cuesta", "es"),
+        ("no se que hacer", "es"),
+        # Short English thanks and feelings, not German or nothing.
+        ("no thanks", "en"),
+        ("im so embarrassed", "en"),
+    ],
+)
+def test_short_thanks_and_questions_get_their_language(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    assert detector.detect(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        ("mais ça ne va pas", "pt-BR"),  # French "mais", "ça"
+        ("fotos o videos", "pt-BR"),  # Spanish "o" (or), Portuguese "o" (the)
+        ("to be honest", "pt-BR"),  # Spanish to the model; "to" is Portuguese "tô" too
+        ("um ok", "pt-BR"),
+        ("no ano passado", "fil"),  # Portuguese "ano" (year), Tagalog "ano" (what)
+        ("sana bisa dihapus", "fil"),  # Indonesian "sana"
+    ],
+)
+def test_words_of_neighbours_do_not_bring_a_wrong_offer(
+    detector: LanguageDetector, text: str, not_expected: str
+) -> None:
+    assert detector.detect(text) != not_expected
+
+
+def test_portuguese_and_spanish_are_never_offered_each_other(detector: LanguageDetector) -> None:
+    """The tuning set dev2 and its fresh check: a wrong swap is worse than no offer."""
+    for data in (DATA / "dev2", DATA / "dev2" / "fresh"):
+        for name, other in (("pt-BR", "es"), ("es", "pt-BR")):
+            swapped = [t for t in _lines(name, data) if detector.detect(t) == other]
+            assert not swapped, (data.name, name, swapped)
+    assert "es" not in set(map(detector.detect, _lines("pt-PT", DATA / "dev2")))
+
+
+def test_the_second_tuning_set_stays_right(detector: LanguageDetector) -> None:
+    # Measured: 95.7-100% (fil 97.1%, pt-BR 95.7%); the fresh check 92.3-100%. Floors.
+    for data, floor in ((DATA / "dev2", 0.93), (DATA / "dev2" / "fresh", 0.9)):
+        for path in sorted(data.glob("*.txt")):
+            expected = "pt-BR" if path.stem == "pt-PT" else path.stem
+            answers = [detector.detect(t) for t in _lines(path.stem, data)]
+            assert sum(a == expected for a in answers) >= floor * len(answers), path
+            assert all(a in (None, expected) for a in answers), (path, answers)
+
+
+def test_portuguese_thanks_at_the_first_question_brings_the_portuguese_offer(
+    runtime: Runtime,
+) -> None:
+    detect = LanguageDetector(runtime.catalogs.codes).detect
+    w = Walk(runtime).start()
+    w.send(TextIn("obrigada viu", detected_lang=detect("obrigada viu")))
+    assert w.state.pending == "offer_lang:pt-BR" and w.state.lang == "en"
+    w.pick("_yes")
+    assert w.state.lang == "pt-BR"
+
+
+def test_tagalog_thanks_at_the_first_question_brings_the_filipino_offer(
+    runtime: Runtime,
+) -> None:
+    detect = LanguageDetector(runtime.catalogs.codes).detect
+    w = Walk(runtime).start()
+    w.send(TextIn("salamat po", detected_lang=detect("salamat po")))
+    assert w.state.pending == "offer_lang:fil" and w.state.lang == "en"
+
+
 def test_blind_set_floor(detector: LanguageDetector) -> None:
     """The second blind set (written after tuning): a floor under its first, blind score.
 
