@@ -16,12 +16,17 @@ the supported locales it was given.
   of them. Two words are enough when the model is very sure and no common English word is in
   them ("im scared" reads as German to the model); three or more need a majority probability.
 * Two things the model does not know are decided by small word lists: Hindi typed in Latin
-  letters ("mujhe madad chahiye") and short Tagalog ("tulungan mo ako").
+  letters ("mujhe madad chahiye") and short Tagalog ("tulungan mo ako", "salamat po",
+  "libre ba to"; words Spanish, Portuguese or Indonesian share count half).
+* Spanish vs Portuguese: the model mixes them up on short messages ("sim por favor" is
+  Spanish to it, "quanto custa" Italian), so words and spellings only one of the two uses
+  decide ("obrigada", "nao", "vc", -ção vs "gracias", -ción, ñ); with words of both, or too
+  little evidence, no offer at all rather than the wrong one of the two.
 * Indonesian vs Malay: words the two languages share ("tolong saya") get the Indonesian offer
   (the languages are mutually intelligible, and the survivor can decline); a message with
   Malaysian-only words ("boleh tolong saya tak"), or that the model is sure is Malay, gets none.
 
-See bench_detect.py, tests/data/langid/ (held-out) and tests/data/langid/dev/ (tuning).
+See bench_detect.py, tests/data/langid/ (held-out) and tests/data/langid/dev/, dev2/ (tuning).
 """
 
 from __future__ import annotations
