@@ -113,23 +113,24 @@ _TAGALOG = _words(
     "sinong kailangan siguro tsaka oo hiya nahihiya sabi sinabi litrato larawan bayad totoo "
     "peke pulis ligtas ibang nang nung noong naku kuya magandang umaga hapon tanong sagot "
     "asawa jowa kapatid nanay tatay magulang pamilya kaibigan nakita makita makikita tapos "
-    "ganito ganyan ganun dahil ba"
+    "ganito ganyan ganun ganon ganoon dahil ba nasan nasaan asan gaano ilang bago kay yata "
+    "sobrang lagi palagi hanggang saka pati habang mula galing kaso pakiusap"
 )
 # Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "sino"
 # and "iba" in Spanish, "ano" in Portuguese, "sana", "kasi", "alam" in Indonesian, "sila" in
 # Malay, "may" and "to" in English): half a hit each.
 _TAGALOG_WEAK = _words(
     "ko mo sa na ano sino sana kasi kaya alam sila iba may to tao pera ate gusto libre di gabi "
-    "pa pag"
+    "pa pag ni dapat grabe"
 )
 # Words only Tagalog uses and that people type alone: the politeness particles, "salamat".
 _TAGALOG_SURE = _words("po opo salamat mga")
 _TAGALOG_ANY = _TAGALOG | _TAGALOG_WEAK | _TAGALOG_SURE
 # Tagalog verb prefixes that Indonesian, Malay and Spanish do not have ("makakaalam",
-# "pinagbantaan", "ipapakalat", "nagpapadala"): one hit.
+# "pinagbantaan", "ipapakalat", "nagpapadala", "pakitanggal"): one hit.
 _TAGALOG_PREFIXES = (
     "nakaka", "makaka", "pinag", "ipina", "ipapa", "ikaka", "magpa", "nagpa", "pinapa", "magka",
-    "nagka", "nagpapa", "magpapa",
+    "nagka", "nagpapa", "magpapa", "paki",
 )  # fmt: skip
 _MALAY_ONLY = _words(
     "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
@@ -183,7 +184,8 @@ _SPANISH_ONLY = _words(
     "muchas hola hago hacer hizo ahora dinero miedo cuenta cuanto cuánto cuesta ella ellos "
     "soy eres voy donde dónde bueno buena buenos buenas noches novio novia verguenza vergüenza "
     "amenaza amenazando chantaje chantajea asustada asustado borrar nosotros ahi ahí hablar "
-    "habla hable fue estan están quiere despues después aún"
+    "habla hable fue estan están quiere despues después aún hoy ayer siempre cosa otra otro "
+    "conmigo decir dijo dice"
 )
 _SPANISH_WEAK = _words("si con un una la lo le ya va mio mia mias mios pa mi del pero es y")
 _PORTUGUESE_ONLY = _words(
@@ -194,19 +196,21 @@ _PORTUGUESE_ONLY = _words(
     "senha vazou vazaram vazar vazado vazada delegacia boletim custa graça graca pfv "
     "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
     "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
-    "quer querem ainda depois nem só falar fala falei"
+    "quer querem ainda depois nem só falar fala falei hoje ontem sempre coisa outra outro "
+    "comigo dizer disse diz"
 )
 # Words no other language's speakers type: one is as good as two.
 _PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
 _PORTUGUESE_WEAK = _words(
     "to um uma com em pro né ajuda ajudar preciso vai sei e ja sim quanto ta tb mais"
 )
-# Endings and letters: Portuguese -ção, -aram, vowel-nh-vowel ("minha"), vowel-lh-vowel
-# ("filha"); Spanish -ción, -aron, -ieron, -dad ("verdad"), ñ.
+# Endings and letters: Portuguese -ção, -aram, past -ou and -iu ("postou", "pediu"),
+# vowel-nh-vowel ("minha"), vowel-lh-vowel ("filha"); Spanish -ción, -aron, -ieron, -ó
+# ("publicó"), -iendo, -dad ("verdad"), ñ.
 _PORTUGUESE_SPELLING = re.compile(
-    r"[ãõ]|(?:cao|coes)$|\w{3}(?:aram|eram|iram)$|[aeiouáéíóúâêô](?:nh|lh)[aeiouáéíóú]"
+    r"[ãõ]|(?:cao|coes)$|\w{3}(?:aram|eram|iram|ou)$|\w{2}iu$|[aeiouáéíóúâêô](?:nh|lh)[aeiouáéíóú]"
 )
-_SPANISH_SPELLING = re.compile(r"ñ|\w{2}(?:ción|cion|aron|ieron)$|\w{3}dad$")
+_SPANISH_SPELLING = re.compile(r"ñ|\w{2}(?:ción|cion|aron|ieron|iendo|ó)$|\w{3}dad$")
 MIN_IBERIAN_SCORE = 0.3  # the model's es + pt + gl: one word decides when the model agrees
 # Letters only Vietnamese uses among the supported languages (not â ê ô: French, Portuguese).
 _VIETNAMESE_LETTERS = frozenset("ăđơưĂĐƠƯ")
