@@ -176,7 +176,8 @@ _ID_MS = frozenset({"id", "ms"})
 _ES_PT = frozenset({"es", "pt"})
 # Spanish vs Portuguese: words only one of the two uses (typed with or without accents).
 # Words the neighbours share count half (Italian "mio", "mi", "con", "del", "vai", "sei",
-# "quanto"; Catalan "ajuda"; French "es", "mais", "ta"; English "to", "um", "com", "sim", "y").
+# "quanto"; Catalan "ajuda"; French "es", "mais", "ta"; English "to", "um", "com", "y"). "sim"
+# is English too, but only as a noun ("sim card"), which English words around it decide.
 _SPANISH_ONLY = _words(
     "yo eso esto muy el los las tengo tienes tiene mis qué ayuda ayúdame ayudame "
     "ayuden ayudan ayudenme necesito necesitas hay también tambien usted ustedes estoy "
@@ -197,13 +198,15 @@ _PORTUGUESE_ONLY = _words(
     "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
     "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
     "quer querem ainda depois nem só falar fala falei hoje ontem sempre coisa outra outro "
-    "comigo dizer disse diz"
+    "comigo dizer disse diz sim"
 )
 # Words no other language's speakers type: one is as good as two.
 _PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
 _PORTUGUESE_WEAK = _words(
-    "to um uma com em pro né ajuda ajudar preciso vai sei e ja sim quanto ta tb mais"
+    "to um uma com em pro né ajuda ajudar preciso vai sei e ja quanto ta tb mais"
 )
+_SPANISH_ANY = _SPANISH_ONLY | _SPANISH_WEAK
+_PORTUGUESE_ANY = _PORTUGUESE_ONLY | _PORTUGUESE_WEAK
 # Endings and letters: Portuguese -ção, -aram, past -ou and -iu ("postou", "pediu"),
 # vowel-nh-vowel ("minha"), vowel-lh-vowel ("filha"); Spanish -ción, -aron, -ieron, -ó
 # ("publicó"), -iendo, -dad ("verdad"), ñ.
@@ -435,7 +438,7 @@ class LanguageDetector:
         if by_words := _spanish_or_portuguese(words, scores, offered_elsewhere):
             return self._locale(by_words, text)
         if best in _ES_PT:  # the words did not decide: one of the other's is enough to abstain
-            other = _PORTUGUESE_ONLY if best == "es" else _SPANISH_ONLY
+            other = _PORTUGUESE_ANY if best == "es" else _SPANISH_ANY
             if not other.isdisjoint(words):
                 return None
         if best == "en" and _lexicon_says(words, _ENGLISH | _ENGLISH_ALSO, MIN_ENGLISH_SHARE):
@@ -566,7 +569,10 @@ def _spanish_or_portuguese(
     iberian = scores.get("es", 0.0) + scores.get("pt", 0.0) + scores.get("gl", 0.0)
     if lead >= 1.5 and strong[lang]:
         return lang
-    # Half-words alone ("to", "um", "es"): English ones leave it to the model.
-    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or _ENGLISH_ANY.isdisjoint(words)):
+    # A whole word, or half-words ("um", "es") when none is English and the model does not
+    # lean to the other of the two.
+    other = scores.get("es" if lang == "pt" else "pt", 0.0)
+    weak_ok = _ENGLISH_ANY.isdisjoint(words) and scores.get(lang, 0.0) >= other
+    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or weak_ok):
         return lang
     return None
