@@ -175,35 +175,38 @@ _ENGLISH_ANY = _ENGLISH | _ENGLISH_COMMON | _ENGLISH_ALSO
 _ID_MS = frozenset({"id", "ms"})
 _ES_PT = frozenset({"es", "pt"})
 # Spanish vs Portuguese: words only one of the two uses (typed with or without accents).
-# Words the neighbours share count half (Italian "mio", "mi", "con", "del", "vai", "sei",
-# "quanto"; Catalan "ajuda"; French "es", "mais", "ta"; English "to", "um", "com", "y"). "sim"
-# is English too, but only as a noun ("sim card"), which English words around it decide.
+# Words the neighbours share count half (Italian "mio", "mi", "con", "del", "cosa", "dice",
+# "tengo", "vai", "sei", "quanto", "sempre"; Catalan "ajuda"; French "es", "mais", "ta";
+# English "to", "um", "com", "y"). "sim" is English too, but only as a noun ("sim card"),
+# which English words around it decide.
 _SPANISH_ONLY = _words(
-    "yo eso esto muy el los las tengo tienes tiene mis qué ayuda ayúdame ayudame "
+    "yo eso esto muy el los las tienes tiene mis qué ayuda ayúdame ayudame "
     "ayuden ayudan ayudenme necesito necesitas hay también tambien usted ustedes estoy "
     "puedo puedes puede quiero quieren porfa sé nadie alguien gracias mucho mucha muchos "
     "muchas hola hago hacer hizo ahora dinero miedo cuenta cuanto cuánto cuesta ella ellos "
     "soy eres voy donde dónde bueno buena buenos buenas noches novio novia verguenza vergüenza "
     "amenaza amenazando chantaje chantajea asustada asustado borrar nosotros ahi ahí hablar "
-    "habla hable fue estan están quiere despues después aún hoy ayer siempre cosa otra otro "
-    "conmigo decir dijo dice"
+    "habla hable fue estan están quiere despues después aún hoy ayer siempre otra otro "
+    "conmigo decir dijo"
 )
-_SPANISH_WEAK = _words("si con un una la lo le ya va mio mia mias mios pa mi del pero es y")
+_SPANISH_WEAK = _words(
+    "si con un una la lo le ya va mio mia mias mios pa mi del pero es y cosa dice tengo"
+)
 _PORTUGUESE_ONLY = _words(
     "eu meu meus minha minhas você voce vc vcs voces vocês não nao tô tá pra obrigado "
     "obrigada obg brigado brigada valeu vlw ninguem ninguém alguem alguém também tambem mesmo "
     "muito muita muitos muitas estou estava quero posso tenho tinha isso isto dele dela ele ela "
-    "agora bom boa noite tudo bem entao então dinheiro medo fazer faço faco fiz fez conta "
+    "agora bom boa noite tudo bem entao então dinheiro medo fazer faço faco fiz fez "
     "senha vazou vazaram vazar vazado vazada delegacia boletim custa graça graca pfv "
     "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
     "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
-    "quer querem ainda depois nem só falar fala falei hoje ontem sempre coisa outra outro "
+    "quer querem ainda depois nem só falar fala falei hoje ontem coisa outra outro "
     "comigo dizer disse diz sim"
 )
 # Words no other language's speakers type: one is as good as two.
 _PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
 _PORTUGUESE_WEAK = _words(
-    "to um uma com em pro né ajuda ajudar preciso vai sei e ja quanto ta tb mais"
+    "to um uma com em pro né ajuda ajudar preciso vai sei e ja quanto ta tb mais sempre conta"
 )
 _SPANISH_ANY = _SPANISH_ONLY | _SPANISH_WEAK
 _PORTUGUESE_ANY = _PORTUGUESE_ONLY | _PORTUGUESE_WEAK
