@@ -108,6 +108,8 @@ def test_the_tuning_set_stays_right(detector: LanguageDetector) -> None:
         "help me 제발",  # half English, half Korean
         "помогите пожалуйста",  # Russian: not supported
         "ho bisogno di aiuto",  # Italian
+        "non so cosa fare",  # Italian "cosa" is Spanish too
+        "mi dice sempre",  # Italian "mi", "dice" Spanish, "sempre" Portuguese
         "jeg trenger hjelp",  # Norwegian
         "boleh tolong saya tak",  # Malay: no Indonesian offer
         "मला मदत हवी आहे",  # Marathi, in Devanagari
