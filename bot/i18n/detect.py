@@ -180,14 +180,14 @@ _ES_PT = frozenset({"es", "pt"})
 # English "to", "um", "com", "y"). "sim" is English too, but only as a noun ("sim card"),
 # which English words around it decide.
 _SPANISH_ONLY = _words(
-    "yo eso esto muy el los las tienes tiene mis qué ayuda ayúdame ayudame "
+    "yo eso esto ese esa esos esas muy el los las tienes tiene mis qué ayuda ayúdame ayudame "
     "ayuden ayudan ayudenme necesito necesitas hay también tambien usted ustedes estoy "
     "puedo puedes puede quiero quieren porfa sé nadie alguien gracias mucho mucha muchos "
     "muchas hola hago hacer hizo ahora dinero miedo cuenta cuanto cuánto cuesta ella ellos "
     "soy eres voy donde dónde bueno buena buenos buenas noches novio novia verguenza vergüenza "
     "amenaza amenazando chantaje chantajea asustada asustado borrar nosotros ahi ahí hablar "
     "habla hable fue estan están quiere despues después aún hoy ayer siempre otra otro "
-    "conmigo decir dijo"
+    "conmigo decir dijo pueden podemos ayudar ayúdenme ayudeme debo debes"
 )
 _SPANISH_WEAK = _words(
     "si con un una la lo le ya va mio mia mias mios pa mi del pero es y cosa dice tengo"
@@ -201,12 +201,13 @@ _PORTUGUESE_ONLY = _words(
     "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
     "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
     "quer querem ainda depois nem só falar fala falei hoje ontem coisa outra outro "
-    "comigo dizer disse diz sim"
+    "comigo dizer disse diz sim esse essa esses essas devo deve ajude é"
 )
 # Words no other language's speakers type: one is as good as two.
 _PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
 _PORTUGUESE_WEAK = _words(
-    "to um uma com em pro né ajuda ajudar preciso vai sei e ja quanto ta tb mais sempre conta"
+    "to um uma com em pro né ajuda ajudar ajudem preciso vai sei e ja quanto ta tb mais sempre "
+    "conta na"
 )
 _SPANISH_ANY = _SPANISH_ONLY | _SPANISH_WEAK
 _PORTUGUESE_ANY = _PORTUGUESE_ONLY | _PORTUGUESE_WEAK
