@@ -132,6 +132,35 @@ _TAGALOG_PREFIXES = (
     "nakaka", "makaka", "pinag", "ipina", "ipapa", "ikaka", "magpa", "nagpa", "pinapa", "magka",
     "nagka", "nagpapa", "magpapa", "paki",
 )  # fmt: skip
+# Taglish verbs: Tagalog affixes on English stems ("nahack", "pinost", "nireport",
+# "nagpopost", "isend"), generated once; each is one hit.
+_TAGLISH_STEMS = (
+    "hack", "post", "report", "delete", "upload", "send", "share", "block", "screenshot",
+    "edit", "record", "video", "chat", "message", "text", "scam", "blackmail", "leak", "save",
+    "download", "tag", "follow", "add", "unfriend", "open", "login", "call", "reply", "check",
+)  # fmt: skip
+_TAGLISH_PREFIXES = ("na", "ni", "nag", "mag", "i", "ma", "pa", "ipa", "pina", "maka", "naka")
+
+
+def _taglish_forms() -> frozenset[str]:
+    forms: set[str] = set()
+    for stem in _TAGLISH_STEMS:
+        cv = stem[0] not in "aeiou" and stem[1] in "aeiou"  # "po" of "post": reduplicated
+        for prefix in _TAGLISH_PREFIXES:
+            forms.add(prefix + stem)
+            if cv:
+                forms.add(prefix + stem[:2] + stem)  # "nagpopost", "ipopost"
+        if stem[0] in "aeiou":
+            forms.update({"in" + stem, "ini" + stem})  # "inupload"
+        else:  # the -in- infix after the first consonant(s): "pinost", "shinare", "pinopost"
+            cut = 2 if stem[:2] in ("sh", "ch", "th") else 1  # "binlock", "chinat"
+            forms.add(stem[:cut] + "in" + stem[cut:])
+            if cv:
+                forms.add(stem[0] + "in" + stem[1] + stem)
+    return frozenset(forms)
+
+
+_TAGLISH = _taglish_forms()
 _MALAY_ONLY = _words(
     "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
     "dah tolonglah"
@@ -527,8 +556,10 @@ def _is_tagalog(words: list[str]) -> bool:
     word is listed and one is Tagalog-only, that is enough.
     """
     distinct = set(words)
-    strong = len(_TAGALOG & distinct) + sum(
-        w.startswith(_TAGALOG_PREFIXES) and len(w) >= 7 for w in distinct - _TAGALOG_ANY
+    strong = (
+        len(_TAGALOG & distinct)
+        + len(_TAGLISH & distinct)
+        + sum(w.startswith(_TAGALOG_PREFIXES) and len(w) >= 7 for w in distinct - _TAGALOG_ANY)
     )
     sure = len(_TAGALOG_SURE & distinct)
     weak = len(_TAGALOG_WEAK & distinct)

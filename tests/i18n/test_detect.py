@@ -237,6 +237,8 @@ def test_two_words_of_spanish_at_the_first_question_bring_the_offer(runtime: Run
         ("libre po ba", "fil"),
         ("ok lang ba yun", "fil"),
         ("tinatakot nya ako", "fil"),
+        ("nahack yung ig ko", "fil"),  # Taglish: a Tagalog affix on an English verb
+        ("binlock ko na sya", "fil"),
         # Short Portuguese: the Portuguese offer, not Spanish, not none.
         ("obrigada viu", "pt-BR"),
         ("muito obrigado", "pt-BR"),
@@ -286,7 +288,7 @@ def test_portuguese_and_spanish_are_never_offered_each_other(detector: LanguageD
 
 
 def test_the_second_tuning_set_stays_right(detector: LanguageDetector) -> None:
-    # Measured: 95.7-100% (fil 97.1%, pt-BR 95.7%); the fresh checks 92.3-100%, the longer
+    # Measured: 95.7-100% (fil 98.5%, pt-BR 95.7%); the fresh checks 92.3-100%, the longer
     # messages 93.3-100%. Floors.
     checks = (DATA / "dev2" / "fresh", DATA / "dev2" / "fresh2", DATA / "dev2" / "long")
     for data, floor in ((DATA / "dev2", 0.93), *((d, 0.9) for d in checks)):
