@@ -16,12 +16,17 @@ the supported locales it was given.
   of them. Two words are enough when the model is very sure and no common English word is in
   them ("im scared" reads as German to the model); three or more need a majority probability.
 * Two things the model does not know are decided by small word lists: Hindi typed in Latin
-  letters ("mujhe madad chahiye") and short Tagalog ("tulungan mo ako").
+  letters ("mujhe madad chahiye") and short Tagalog ("tulungan mo ako", "salamat po",
+  "libre ba to"; words Spanish, Portuguese or Indonesian share count half).
+* Spanish vs Portuguese: the model mixes them up on short messages ("sim por favor" is
+  Spanish to it, "quanto custa" Italian), so words and spellings only one of the two uses
+  decide ("obrigada", "nao", "vc", -ção vs "gracias", -ción, ñ); with words of both, or too
+  little evidence, no offer at all rather than the wrong one of the two.
 * Indonesian vs Malay: words the two languages share ("tolong saya") get the Indonesian offer
   (the languages are mutually intelligible, and the survivor can decline); a message with
   Malaysian-only words ("boleh tolong saya tak"), or that the model is sure is Malay, gets none.
 
-See bench_detect.py, tests/data/langid/ (held-out) and tests/data/langid/dev/ (tuning).
+See bench_detect.py, tests/data/langid/ (held-out) and tests/data/langid/dev/, dev2/ (tuning).
 """
 
 from __future__ import annotations
@@ -99,53 +104,150 @@ _HINDI_LATIN_WEAK = _words(
 )
 _URDU_LATIN = _words("lutfan meharbani mehrbani khudara baraye barae barai janab")
 _TAGALOG = _words(
-    "ako niya siya ng mga yung hindi paano bakit kasi lang naman talaga wala meron nga daw rin "
-    "din akin ikaw kayo namin natin tulungan tulong nasa natatakot takot ayaw kanya kanila sila "
-    "tayo nyo niyo ninyo doon ngayon lahat kung kapag salamat sige sino kong mong nito ito iyan "
-    "yan iyon yun dun nandun nandito pwede puwede wag huwag kahit kanino saan kailan gawin ginawa "
-    "gumawa nila kaya baka sana pala muna lamang nag mag pag ano ang"
+    "ako niya nya siya sya ng yung iyong hindi paano pano bakit lang naman talaga wala walang "
+    "meron mayroon nga daw raw rin din akin sakin sayo ikaw kayo namin natin tulungan tulong "
+    "tumulong nasa natatakot takot ayaw ayoko kanya kaniya kanila tayo nyo niyo ninyo doon "
+    "ngayon kanina lahat kung kapag sige kong mong akong niyang nyang nito ito iyan yan iyon "
+    "yun dun nandun nandito dito diyan dyan pwede puwede pede wag huwag kahit kanino saan "
+    "kailan magkano gawin gagawin ginawa gumawa nila baka pala muna lamang nag mag ang anong "
+    "sinong kailangan siguro tsaka oo hiya nahihiya sabi sinabi litrato larawan bayad totoo "
+    "peke pulis ligtas ibang nang nung noong naku kuya magandang umaga hapon tanong sagot "
+    "asawa jowa kapatid nanay tatay magulang pamilya kaibigan nakita makita makikita tapos "
+    "ganito ganyan ganun ganon ganoon dahil ba nasan nasaan asan gaano ilang bago kay yata "
+    "sobrang lagi palagi hanggang saka pati habang mula galing kaso pakiusap"
 )
-# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "ba"):
-# half a hit each. "po"/"opo", the Filipino politeness particles, count double.
-_TAGALOG_WEAK = _words("ko mo sa ba na")
-_TAGALOG_POLITE = _words("po opo")
+# Short Tagalog words that are also words elsewhere ("ko" in Vietnamese chat, "sa", "sino"
+# and "iba" in Spanish, "ano" in Portuguese, "sana", "kasi", "alam" in Indonesian, "sila" in
+# Malay, "may" and "to" in English): half a hit each.
+_TAGALOG_WEAK = _words(
+    "ko mo sa na ano sino sana kasi kaya alam sila iba may to tao pera ate gusto libre di gabi "
+    "pa pag ni dapat grabe"
+)
+# Words only Tagalog uses and that people type alone: the politeness particles, "salamat".
+_TAGALOG_SURE = _words("po opo salamat mga")
+_TAGALOG_ANY = _TAGALOG | _TAGALOG_WEAK | _TAGALOG_SURE
+# Tagalog verb prefixes that Indonesian, Malay and Spanish do not have ("makakaalam",
+# "pinagbantaan", "ipapakalat", "nagpapadala", "pakitanggal"): one hit.
+_TAGALOG_PREFIXES = (
+    "nakaka", "makaka", "pinag", "ipina", "ipapa", "ikaka", "magpa", "nagpa", "pinapa", "magka",
+    "nagka", "nagpapa", "magpapa", "paki",
+)  # fmt: skip
+# Taglish verbs: Tagalog affixes on English stems ("nahack", "pinost", "nireport",
+# "nagpopost", "isend"), generated once; each is one hit.
+_TAGLISH_STEMS = (
+    "hack", "post", "report", "delete", "upload", "send", "share", "block", "screenshot",
+    "edit", "record", "video", "chat", "message", "text", "scam", "blackmail", "leak", "save",
+    "download", "tag", "follow", "add", "unfriend", "open", "login", "call", "reply", "check",
+)  # fmt: skip
+_TAGLISH_PREFIXES = ("na", "ni", "nag", "mag", "i", "ma", "pa", "ipa", "pina", "maka", "naka")
+
+
+def _taglish_forms() -> frozenset[str]:
+    forms: set[str] = set()
+    for stem in _TAGLISH_STEMS:
+        cv = stem[0] not in "aeiou" and stem[1] in "aeiou"  # "po" of "post": reduplicated
+        for prefix in _TAGLISH_PREFIXES:
+            forms.add(prefix + stem)
+            if cv:
+                forms.add(prefix + stem[:2] + stem)  # "nagpopost", "ipopost"
+        if stem[0] in "aeiou":
+            forms.update({"in" + stem, "ini" + stem})  # "inupload"
+        else:  # the -in- infix after the first consonant(s): "pinost", "shinare", "pinopost"
+            cut = 2 if stem[:2] in ("sh", "ch", "th") else 1  # "binlock", "chinat"
+            forms.add(stem[:cut] + "in" + stem[cut:])
+            if cv:
+                forms.add(stem[0] + "in" + stem[1] + stem)
+    return frozenset(forms)
+
+
+_TAGLISH = _taglish_forms()
 _MALAY_ONLY = _words(
     "perlukan awak kerana sahaja mahu nak macam polis wang akaun telefon percuma kerajaan kat "
     "dah tolonglah"
 )
 _INDONESIAN_ONLY = _words(
     "gak nggak enggak ga banget aja udah uang akun polisi bisa gimana kalau pacar mantan "
-    "telepon dong sih nih deh"
+    "telepon dong sih nih deh iya kak kakak bikin pake rahasia biaya halo tau bakal nyebar "
+    "nyebarin ngancem gue gw kok gratisan"
 )
 # Words Indonesian and Malay share, very common in short messages.
 _ID_MS_COMMON = _words(
     "saya aku kamu dia tidak apa yang akan ini itu di ke dan untuk dengan harus tolong bantu "
     "takut sudah belum mau minta ada tahu bagaimana kenapa mengapa siapa jika karena juga "
-    "sekali banyak sama dari kami kita mereka jangan tanpa tolonglah"
+    "sekali banyak sama dari kami kita mereka jangan tanpa tolonglah duit lapor melapor hapus "
+    "palsu pakai cara malam pagi siang selamat orang ku malu bingung cerita sini keluarga tapi "
+    "sebar disebar tersebar menyebar ancam diancam mengancam bayar berapa"
 )
+# Possessive endings ("fotoku", "videonya"), not on Tagalog words ("kanya", "ganyan").
+_ID_MS_SUFFIX = re.compile(r"\w{3}(?:nya|ku)$")
 # Very common English words; two of them making up most of a message decide English.
 _ENGLISH = _words(
     "i im i'm me my mine you your he she it it's they we is am are was the a an and to of on "
     "at for with please pls plz help scared afraid what how why do does dont don't can cant "
     "can't not know want need this that there someone somebody he's she's my photos pics "
-    "nudes posted money police delete"
+    "nudes posted money police delete so be been have has had will would could should did "
+    "didnt didn't wont won't isnt isn't just but if or all get got go out up about from by "
+    "him her his them their our us when where who yes thanks thank thx u ur idk very really "
+    "now still anyone anything everyone pictures hacked fake report reported online free "
+    "cost safe parents boyfriend girlfriend embarrassed honest"
 )
+# Also words of other languages ("no" in Spanish, "ok" everywhere): English when the model
+# says English too ("no thanks").
+_ENGLISH_ALSO = _words("no ok okay")
 # Common English words: a non-English answer for two words containing one is not trusted
 # (they are also words of other languages: "a", "me", "in", "do" are not in this list).
 _ENGLISH_COMMON = _words(
     "i im i'm my you your she it they we is are the and to of on please pls plz help scared "
     "ok okay hi hello what how why dont can cant not yes"
 )
+_ENGLISH_ANY = _ENGLISH | _ENGLISH_COMMON | _ENGLISH_ALSO
 _ID_MS = frozenset({"id", "ms"})
 _ES_PT = frozenset({"es", "pt"})
+# Spanish vs Portuguese: words only one of the two uses (typed with or without accents).
+# Words the neighbours share count half (Italian "mio", "mi", "con", "del", "cosa", "dice",
+# "tengo", "vai", "sei", "quanto", "sempre"; Catalan "ajuda"; French "es", "mais", "ta";
+# English "to", "um", "com", "y"). "sim" is English too, but only as a noun ("sim card"),
+# which English words around it decide.
 _SPANISH_ONLY = _words(
-    "yo eso esto muy el los las del tengo mi mis qué que y ayuda ayúdame necesito hay también "
-    "pero usted ustedes estoy puedo quiero porfa sé nadie"
+    "yo eso esto ese esa esos esas muy el los las tienes tiene mis qué ayuda ayúdame ayudame "
+    "ayuden ayudan ayudenme necesito necesitas hay también tambien usted ustedes estoy "
+    "puedo puedes puede quiero quieren porfa sé nadie alguien gracias mucho mucha muchos "
+    "muchas hola hago hacer hizo ahora dinero miedo cuenta cuanto cuánto cuesta ella ellos "
+    "soy eres voy donde dónde bueno buena buenos buenas noches novio novia verguenza vergüenza "
+    "amenaza amenazando chantaje chantajea asustada asustado borrar nosotros ahi ahí hablar "
+    "habla hable fue estan están quiere despues después aún hoy ayer siempre otra otro "
+    "conmigo decir dijo pueden podemos ayudar ayúdenme ayudeme debo debes"
+)
+_SPANISH_WEAK = _words(
+    "si con un una la lo le ya va mio mia mias mios pa mi del pero es y cosa dice tengo"
 )
 _PORTUGUESE_ONLY = _words(
-    "eu meu meus minha minhas você vc não nao tá com uma um ajuda preciso isso isto estou ele "
-    "ela dele dela também mas posso quero alguém ninguém sei pra"
-) - frozenset({"ajuda"})
+    "eu meu meus minha minhas você voce vc vcs voces vocês não nao tô tá pra obrigado "
+    "obrigada obg brigado brigada valeu vlw ninguem ninguém alguem alguém também tambem mesmo "
+    "muito muita muitos muitas estou estava quero posso tenho tinha isso isto dele dela ele ela "
+    "agora bom boa noite tudo bem entao então dinheiro medo fazer faço faco fiz fez "
+    "senha vazou vazaram vazar vazado vazada delegacia boletim custa graça graca pfv "
+    "pfvr oq tbm vao vão sao são pode podem mae mãe pai namorado namorada chantagem "
+    "sozinha sozinho envergonhada aí sendo estao estão tava tou ficar ficou tem temos vou foi "
+    "quer querem ainda depois nem só falar fala falei hoje ontem coisa outra outro "
+    "comigo dizer disse diz sim esse essa esses essas devo deve ajude é"
+)
+# Words no other language's speakers type: one is as good as two.
+_PORTUGUESE_SURE = _words("não nao você voce vc vcs obrigado obrigada obg")
+_PORTUGUESE_WEAK = _words(
+    "to um uma com em pro né ajuda ajudar ajudem preciso vai sei e ja quanto ta tb mais sempre "
+    "conta na"
+)
+_SPANISH_ANY = _SPANISH_ONLY | _SPANISH_WEAK
+_PORTUGUESE_ANY = _PORTUGUESE_ONLY | _PORTUGUESE_WEAK
+# Endings and letters: Portuguese -ção, -aram, past -ou and -iu ("postou", "pediu"),
+# vowel-nh-vowel ("minha"), vowel-lh-vowel ("filha"); Spanish -ción, -aron, -ieron, -ó
+# ("publicó"), -iendo, -dad ("verdad"), ñ.
+_PORTUGUESE_SPELLING = re.compile(
+    r"[ãõ]|(?:cao|coes)$|\w{3}(?:aram|eram|iram|ou)$|\w{2}iu$|[aeiouáéíóúâêô](?:nh|lh)[aeiouáéíóú]"
+)
+_SPANISH_SPELLING = re.compile(r"ñ|\w{2}(?:ción|cion|aron|ieron|iendo|ó)$|\w{3}dad$")
+MIN_IBERIAN_SCORE = 0.3  # the model's es + pt + gl: one word decides when the model agrees
 # Letters only Vietnamese uses among the supported languages (not â ê ô: French, Portuguese).
 _VIETNAMESE_LETTERS = frozenset("ăđơưĂĐƠƯ")
 MIN_VIETNAMESE_SHARE = 0.3
@@ -344,8 +446,7 @@ class LanguageDetector:
         )
         if vietnamese >= MIN_LEXICON_HITS and vietnamese >= MIN_VIETNAMESE_SHARE * len(words):
             return self._locale("vi", text)
-        tagalog = _tagalog_hits(words)
-        if tagalog >= MIN_LEXICON_HITS and tagalog >= MIN_LEXICON_SHARE * len(words):
+        if _is_tagalog(words):
             return self._locale("fil", text)
         if _lexicon_says(words, _ENGLISH, share=MIN_ENGLISH_SHARE):
             return self._locale("en", text)
@@ -354,16 +455,28 @@ class LanguageDetector:
         if not scores:
             return None
         best = max(scores, key=scores.__getitem__)
-        if best == "tl" and tagalog:
+        if best == "tl" and not _TAGALOG_ANY.isdisjoint(words):
             return self._locale("fil", text)
+        if best in ("pt", "gl") and _SPANISH_ONLY.isdisjoint(words):
+            # Galician and Portuguese are one continuum to the model: "como tiro o video do ar"
+            # is pt 0.37, gl 0.37. Their sum is its belief in Portuguese.
+            best, scores["pt"] = "pt", scores.get("pt", 0.0) + scores.pop("gl", 0.0)
         short = len(words) <= SHORT_WORDS
         # Unsure, or sure of a language we do not offer: words may still say Indonesian.
         unsure = scores[best] < MIN_MODEL_SCORE or best not in self._by_base
-        if best in _ID_MS or (unsure and _lexicon_says(words, _ID_MS_COMMON | _INDONESIAN_ONLY)):
+        if best in _ID_MS or (unsure and _indonesian_words(words)):
             return self._indonesian(words, scores, short)
-        if best in _ES_PT and not short and (by_words := _spanish_or_portuguese(words)):
+        sure = scores[best] >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE)
+        offered_elsewhere = sure and best in self._by_base and best not in _ES_PT
+        if by_words := _spanish_or_portuguese(words, scores, offered_elsewhere):
             return self._locale(by_words, text)
-        if scores[best] < (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE):
+        if best in _ES_PT:  # the words did not decide: one of the other's is enough to abstain
+            other = _PORTUGUESE_ANY if best == "es" else _SPANISH_ANY
+            if not other.isdisjoint(words):
+                return None
+        if best == "en" and _lexicon_says(words, _ENGLISH | _ENGLISH_ALSO, MIN_ENGLISH_SHARE):
+            return self._locale("en", text)
+        if not sure:
             return None
         if short and best != "en" and not _ENGLISH_COMMON.isdisjoint(words):
             return None
@@ -378,9 +491,7 @@ class LanguageDetector:
         if not indonesian and scores.get("ms", 0.0) >= MIN_SHORT_SCORE:
             return None
         model = scores.get("id", 0.0) + scores.get("ms", 0.0)
-        if model >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE) or _lexicon_says(
-            words, _ID_MS_COMMON | _INDONESIAN_ONLY
-        ):
+        if model >= (MIN_SHORT_SCORE if short else MIN_MODEL_SCORE) or _indonesian_words(words):
             return self._locale("id", " ".join(words))
         return None
 
@@ -427,13 +538,35 @@ def _lexicon_says(
     return hits >= MIN_LEXICON_HITS and hits >= share * len(words)
 
 
-def _tagalog_hits(words: list[str]) -> float:
+def _indonesian_words(words: list[str]) -> bool:
+    """Enough Indonesian/Malay words; Indonesian-only ones ("gak", "iya") count double."""
     distinct = set(words)
-    return (
-        len(_TAGALOG & distinct)
-        + 0.5 * len(_TAGALOG_WEAK & distinct)
-        + 2 * len(_TAGALOG_POLITE & distinct)
+    hits = (
+        len(_ID_MS_COMMON & distinct)
+        + 2 * len(_INDONESIAN_ONLY & distinct)
+        + sum(bool(_ID_MS_SUFFIX.search(w)) for w in distinct - _TAGALOG_ANY - _ID_MS_COMMON)
     )
+    return hits >= MIN_LEXICON_HITS and hits >= MIN_LEXICON_SHARE * len(words)
+
+
+def _is_tagalog(words: list[str]) -> bool:
+    """Enough Tagalog words, making up enough of the message; or a message made only of them.
+
+    "ayoko na", "libre ba" are all Tagalog but hold one sure word and a shared one: when every
+    word is listed and one is Tagalog-only, that is enough.
+    """
+    distinct = set(words)
+    strong = (
+        len(_TAGALOG & distinct)
+        + len(_TAGLISH & distinct)
+        + sum(w.startswith(_TAGALOG_PREFIXES) and len(w) >= 7 for w in distinct - _TAGALOG_ANY)
+    )
+    sure = len(_TAGALOG_SURE & distinct)
+    weak = len(_TAGALOG_WEAK & distinct)
+    hits = strong + 2 * sure + 0.5 * weak
+    if hits >= MIN_LEXICON_HITS and hits >= MIN_LEXICON_SHARE * len(words):
+        return True
+    return bool(strong + sure) and strong + sure + weak == len(distinct) and hits >= 1.5
 
 
 def _has_tone_letter(word: str) -> bool:
@@ -441,15 +574,40 @@ def _has_tone_letter(word: str) -> bool:
     return any(0x1EA0 <= ord(ch) <= 0x1EF9 and ch not in "ẸẹỌọ" for ch in word)
 
 
-def _spanish_or_portuguese(words: list[str]) -> str | None:
-    """The model often splits its belief between the two: decide by words only one uses.
+def _spanish_or_portuguese(
+    words: list[str], scores: dict[str, float], model_sure_elsewhere: bool
+) -> str | None:
+    """The model confuses the two on short messages ("quanto custa" is Italian to it, "sim
+    por favor" Spanish): decide by words and spellings only one of them uses.
 
-    Two or more such words, none of the other language's, decide; anything less: None.
+    With none of the other language's: a whole word and a half-word ("e de graca"), or any
+    when the model leans Iberian (half-words that are English too, such as "to", not then).
+    With some of the other's: at least two plus twice theirs. When the model is sure of
+    another language we offer, two whole words and none of the other's (French "ça",
+    "mais", "ta" are half-words at most). Anything less: None, so never a guess between them.
     """
-    es = len(_SPANISH_ONLY.intersection(words))
-    pt = len(_PORTUGUESE_ONLY.intersection(words))
-    if es >= MIN_LEXICON_HITS and not pt:
-        return "es"
-    if pt >= MIN_LEXICON_HITS and not es:
-        return "pt"
+    es = pt = 0.0
+    strong = {"es": 0, "pt": 0}
+    for w in set(words):
+        es_word = w in _SPANISH_ONLY or bool(_SPANISH_SPELLING.search(w))
+        pt_word = w in _PORTUGUESE_ONLY or bool(_PORTUGUESE_SPELLING.search(w))
+        es += 1.0 if es_word else 0.5 if w in _SPANISH_WEAK else 0.0
+        pt += 1.0 if pt_word else 0.5 if w in _PORTUGUESE_WEAK else 0.0
+        pt += w in _PORTUGUESE_SURE
+        strong["es"] += es_word
+        strong["pt"] += pt_word
+    lead, trail, lang = (pt, es, "pt") if pt > es else (es, pt, "es")
+    if model_sure_elsewhere:
+        return lang if strong[lang] >= MIN_LEXICON_HITS and not trail else None
+    if trail:
+        return lang if lead >= MIN_LEXICON_HITS + 2 * trail else None
+    iberian = scores.get("es", 0.0) + scores.get("pt", 0.0) + scores.get("gl", 0.0)
+    if lead >= 1.5 and strong[lang]:
+        return lang
+    # A whole word, or half-words ("um", "es") when none is English and the model does not
+    # lean to the other of the two.
+    other = scores.get("es" if lang == "pt" else "pt", 0.0)
+    weak_ok = _ENGLISH_ANY.isdisjoint(words) and scores.get(lang, 0.0) >= other
+    if lead and iberian >= MIN_IBERIAN_SCORE and (strong[lang] or weak_ok):
+        return lang
     return None

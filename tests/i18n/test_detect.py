@@ -108,6 +108,8 @@ def test_the_tuning_set_stays_right(detector: LanguageDetector) -> None:
         "help me 제발",  # half English, half Korean
         "помогите пожалуйста",  # Russian: not supported
         "ho bisogno di aiuto",  # Italian
+        "non so cosa fare",  # Italian "cosa" is Spanish too
+        "mi dice sempre",  # Italian "mi", "dice" Spanish, "sempre" Portuguese
         "jeg trenger hjelp",  # Norwegian
         "boleh tolong saya tak",  # Malay: no Indonesian offer
         "मला मदत हवी आहे",  # Marathi, in Devanagari
@@ -224,6 +226,97 @@ def test_two_words_of_spanish_at_the_first_question_bring_the_offer(runtime: Run
     # English words typed in a Spanish session: an English offer at most, never German.
     w.send(TextIn("im scared", detected_lang=detect("im scared")))
     assert w.state.pending in (None, "offer_lang:en")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Short Tagalog: thanks, "is it free", yes/no questions (abstained on before).
+        ("salamat po", "fil"),
+        ("maraming salamat", "fil"),
+        ("libre po ba", "fil"),
+        ("ok lang ba yun", "fil"),
+        ("tinatakot nya ako", "fil"),
+        ("nahack yung ig ko", "fil"),  # Taglish: a Tagalog affix on an English verb
+        ("binlock ko na sya", "fil"),
+        # Short Portuguese: the Portuguese offer, not Spanish, not none.
+        ("obrigada viu", "pt-BR"),
+        ("muito obrigado", "pt-BR"),
+        ("sim por favor", "pt-BR"),  # Spanish (0.74) to the model
+        ("quanto custa", "pt-BR"),  # Italian (0.98) to the model
+        ("o que eu faço", "pt-BR"),  # "que" is Portuguese too
+        # ... and Spanish stays Spanish.
+        ("muchas gracias", "es"),
+        ("si por favor", "es"),
+        ("cuanto cuesta", "es"),
+        ("no se que hacer", "es"),
+        # Short English thanks and feelings, not German or nothing.
+        ("no thanks", "en"),
+        ("im so embarrassed", "en"),
+    ],
+)
+def test_short_thanks_and_questions_get_their_language(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    assert detector.detect(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        ("mais ça ne va pas", "pt-BR"),  # French "mais", "ça"
+        ("fotos o videos", "pt-BR"),  # Spanish "o" (or), Portuguese "o" (the)
+        ("to be honest", "pt-BR"),  # Spanish to the model; "to" is Portuguese "tô" too
+        ("um ok", "pt-BR"),
+        ("no ano passado", "fil"),  # Portuguese "ano" (year), Tagalog "ano" (what)
+        ("sana bisa dihapus", "fil"),  # Indonesian "sana"
+    ],
+)
+def test_words_of_neighbours_do_not_bring_a_wrong_offer(
+    detector: LanguageDetector, text: str, not_expected: str
+) -> None:
+    assert detector.detect(text) != not_expected
+
+
+def test_portuguese_and_spanish_are_never_offered_each_other(detector: LanguageDetector) -> None:
+    """The tuning set dev2 and its checks: a wrong swap is worse than no offer."""
+    for data in (DATA / "dev2", *(DATA / "dev2" / d for d in ("fresh", "fresh2", "long"))):
+        for name, other in (("pt-BR", "es"), ("es", "pt-BR")):
+            swapped = [t for t in _lines(name, data) if detector.detect(t) == other]
+            assert not swapped, (data.name, name, swapped)
+    assert "es" not in set(map(detector.detect, _lines("pt-PT", DATA / "dev2")))
+
+
+def test_the_second_tuning_set_stays_right(detector: LanguageDetector) -> None:
+    # Measured: 95.7-100% (fil 98.5%, pt-BR 95.7%); the fresh checks 92.3-100%, the longer
+    # messages 100%. Floors.
+    checks = (DATA / "dev2" / "fresh", DATA / "dev2" / "fresh2", DATA / "dev2" / "long")
+    for data, floor in ((DATA / "dev2", 0.93), *((d, 0.9) for d in checks)):
+        for path in sorted(data.glob("*.txt")):
+            expected = "pt-BR" if path.stem == "pt-PT" else path.stem
+            answers = [detector.detect(t) for t in _lines(path.stem, data)]
+            assert sum(a == expected for a in answers) >= floor * len(answers), path
+            assert all(a in (None, expected) for a in answers), (path, answers)
+
+
+def test_portuguese_thanks_at_the_first_question_brings_the_portuguese_offer(
+    runtime: Runtime,
+) -> None:
+    detect = LanguageDetector(runtime.catalogs.codes).detect
+    w = Walk(runtime).start()
+    w.send(TextIn("obrigada viu", detected_lang=detect("obrigada viu")))
+    assert w.state.pending == "offer_lang:pt-BR" and w.state.lang == "en"
+    w.pick("_yes")
+    assert w.state.lang == "pt-BR"
+
+
+def test_tagalog_thanks_at_the_first_question_brings_the_filipino_offer(
+    runtime: Runtime,
+) -> None:
+    detect = LanguageDetector(runtime.catalogs.codes).detect
+    w = Walk(runtime).start()
+    w.send(TextIn("salamat po", detected_lang=detect("salamat po")))
+    assert w.state.pending == "offer_lang:fil" and w.state.lang == "en"
 
 
 def test_blind_set_floor(detector: LanguageDetector) -> None:
