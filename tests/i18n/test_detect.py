@@ -322,12 +322,14 @@ def test_tagalog_thanks_at_the_first_question_brings_the_filipino_offer(
 def test_blind_set_floor(detector: LanguageDetector) -> None:
     """The second blind set (written after tuning): a floor under its first, blind score.
 
-    Measured blind: 14 languages ≥ 95%, fil 84% (abstained), pt-BR 88% (one read as Spanish).
-    Abstaining is harmless (no offer); a wrong offer is what a survivor notices, so at most one.
+    Measured blind: 14 languages ≥ 95%, fil 84% (abstained), pt-BR 88% (one read as Spanish);
+    after the Filipino/Portuguese round (which did not look at it) all 16 ≥ 96%. The floor keeps
+    one message of slack. Abstaining is harmless (no offer); a wrong offer is what a survivor
+    notices, so at most one.
     """
     blind = DATA / "blind"
     for name in SUPPORTED:
         lines = _lines(name, blind)
         answers = [detector.detect(t) for t in lines]
-        assert sum(a == name for a in answers) >= 0.84 * len(lines), (name, answers)
+        assert sum(a == name for a in answers) >= 0.92 * len(lines), (name, answers)
         assert sum(a not in (None, name) for a in answers) <= 1, (name, answers)
