@@ -42,7 +42,10 @@ Phrase syntax (one phrase per line):
   깨어나/깨어났).
 - Arabic and Persian: و ف ب ل (up to two of them) may be attached before any word, then the
   article ال (``سكين`` matches السكين, بالسكين, والسكين, للسكين), and Persian می / نمی before
-  a verb.
+  a verb; a Persian ending written after a zero-width non-joiner may be left out (``حوصله``
+  matches حوصله‌ی). Persian in Latin letters: ``x`` and ``q`` in the text also stand for the
+  ``kh`` and ``gh`` of a phrase (``khodam`` matches xodam), except in a word that could be one
+  Vietnamese syllable and a ``q`` before ``u``.
 
 A small on-device model (bot/flow/crisis_model.py) may be given as `possible`: when no phrase
 matches and the model flags the text, `match` says "possible" (the check-in), never a strong
@@ -112,6 +115,12 @@ _MARKS = re.compile(r"[\u064b-\u065f\u0670\u0300-\u036f]")  # Arabic short vowel
 _RUNS = re.compile(r"(\w)\1{2,}")
 _ARABIC_PREFIXES = ("و", "ف", "ب", "ل")
 _PERSIAN_VERB = ("نمي", "مي")  # نمی, می after folding
+# Persian endings written after a zero-width non-joiner: حوصله‌ی, خسته‌ام, شقیقه‌م (after folding).
+_PERSIAN_ENDINGS = {"ي", "اي", "ام", "ات", "اش", "م", "ت", "ش", "ها", "هاي", "هام", "هات", "هاش",
+                    "ست", "اند", "ايم", "ايد", "مون", "تون", "شون"}  # fmt: skip
+# A word that could be one Vietnamese syllable (xoa, xong, xin): never folded as Finglish.
+_VIET_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+                            r"[aeiouy]{1,3}(?:ng|nh|ch|[cmnptiouy])?")  # fmt: skip
 
 
 _FOLD_KEEP_D = {k: v for k, v in _FOLD.items() if k != ord("đ")}
@@ -444,8 +453,13 @@ def _forms(token: str) -> set[str]:
                     pieces[0]
                     + "".join(c * n + p for c, n, p in zip(runs, counts, pieces[1:], strict=True))
                 )
+    if token.isascii() and ("x" in token or "q" in token):
+        forms |= {_finglish(f) for f in forms}
     if _IS_ARABIC.search(token):
         for f in list(forms):
+            head, zwnj, tail = f.partition("\u200c")
+            if zwnj and tail in _PERSIAN_ENDINGS and len(head) > 1:
+                forms.add(head)  # حوصله‌ی: حوصله
             f = f.replace("\u200c", "")
             forms.add(f)
             for p in _PERSIAN_VERB:
@@ -460,6 +474,14 @@ def _forms(token: str) -> set[str]:
                     forms.add(rest)
     forms.discard("")
     return forms
+
+
+def _finglish(word: str) -> str:
+    """Persian in Latin letters spelt the way the lists spell it: x for kh (xodam: khodam), q
+    for gh (qors: ghors), except a q before u (quiero, qua) and words that could be one
+    Vietnamese syllable (xoa is not khoa)."""
+    word = re.sub(r"q(?!u)", "gh", word)
+    return word if _VIET_SYLLABLE.fullmatch(word) else word.replace("x", "kh")
 
 
 @dataclass(frozen=True, slots=True)

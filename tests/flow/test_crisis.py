@@ -164,6 +164,19 @@ def test_arabic_and_persian_prefixes_are_allowed_before_words() -> None:
     assert caught("خواهم بمیرم", "نمی\u200cخواهم بمیرم")
 
 
+def test_persian_endings_written_after_a_zero_width_joiner_are_allowed() -> None:
+    assert caught("حوصله زندگی ندارم", "حوصله\u200cی زندگی ندارم")
+    assert caught("خسته از زندگی", "خسته\u200cام از زندگی")
+    assert not caught("حوصله زندگی ندارم", "حوصله\u200cدار زندگی ندارم")  # not an ending
+
+
+def test_finglish_x_and_q_stand_for_kh_and_gh() -> None:
+    assert caught("khodamo mikosham", "xodamo mikosham")
+    assert caught("ghorsa ro khordam", "qorsa ro xordam")
+    assert not caught("khoa cua", "xoa anh cua toi")  # Vietnamese xóa is not khóa
+    assert not caught("ghuiero", "quiero")  # a q before u stays
+
+
 def test_arabic_article_may_stand_before_a_word_with_or_without_prefixes() -> None:
     for text in ("معه السكين", "هددني بالسكين", "والسكين بيده", "جاب سكين", "رجع للسكين"):
         assert caught("سكين", text), text
