@@ -21,7 +21,9 @@ Phrase syntax (one phrase per line):
   word are dropped (``don't`` = ``dont``), and a French elision may be left out
   (``l'overdose`` also matches ``overdose``). Words of 6+ letters tolerate one typo with the
   same first letter (insertion, deletion, substitution or swap: ``suicde``, ``myslef``);
-  shorter words never do.
+  shorter words never do. Thai: tone marks typed out of their written order (ฆา่, นำ้), a mark
+  typed twice and a letter held down (มากกกก) are folded, and a phrase word of 4+ letters may
+  lack one of its tone marks in the text (ไมอยาก), never have another.
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -69,6 +71,7 @@ GLUED = -1  # two parts written without a space between them: (累|氣)死
 CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
 LONG_CHAR_GAP = 10
 TYPO_MIN = 6  # shortest word that tolerates a typo
+THAI_LENIENT_MIN = 4  # shortest Thai phrase word (tone marks aside) that may lack a tone mark
 MAX_CHARS = 4096
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
@@ -80,6 +83,7 @@ _KO_PARTICLE = (
 _IS_HANGUL = re.compile(f"[{_HANGUL}]")
 _IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
 _IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_IS_THAI = re.compile(r"[\u0e00-\u0e7f]")
 _HAN_FILLERS = "了太很要真就還还也都再去會会快"
 _IS_ARABIC = re.compile(r"[\u0600-\u06ff]")
 # Word characters, with the combining marks of scripts whose words would otherwise break apart.
@@ -120,10 +124,32 @@ _ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670]")
 _VIET = re.compile(r"[\u0309\u0323\u031b\u0306]|\u0302[\u0300\u0301\u0303]|đ")
 
 
+# Thai typing slips that look the same on screen: a tone mark (or ์) typed before the vowel
+# above or below its letter (ท่ี for ที่), or after า/ำ (ฆา่ for ฆ่า, นำ้ for น้ำ); a mark typed twice;
+# a letter held down (มากกกก, ค่ะะะ: three or more become one).
+_THAI_TONE_FIRST = re.compile(r"([\u0e48-\u0e4c]+)([\u0e31\u0e34-\u0e3a\u0e47])")
+_THAI_TONE_LATE = re.compile(r"(\u0e4d?[\u0e32\u0e33]|\u0e4d)([\u0e48-\u0e4b])")  # ำ is ํ + า
+_THAI_MARK_TWICE = re.compile(r"([\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])\1+")
+_THAI_HELD = re.compile(r"([\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{2,}")
+_THAI_TONES = "\u0e48\u0e49\u0e4a\u0e4b"
+_NO_TONES = str.maketrans(dict.fromkeys(_THAI_TONES))
+
+
+def _thai(text: str) -> str:
+    """Thai as it looks: marks in their written order, held-down letters once."""
+    text = _THAI_MARK_TWICE.sub(r"\1", text)
+    text = _THAI_TONE_FIRST.sub(r"\2\1", text)
+    text = _THAI_TONE_LATE.sub(r"\2\1", text)
+    return _THAI_HELD.sub(r"\1", text)
+
+
 def normalize(text: str, tones: bool = False) -> str:
     """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed.
-    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart)."""
+    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart). Thai slips
+    that look the same on screen are folded (see _thai)."""
     text = unicodedata.normalize("NFKC", text).casefold()
+    if _IS_THAI.search(text):
+        text = _thai(text)
     if tones:
         text = text.translate(_FOLD_KEEP_D)
         text = unicodedata.normalize("NFC", _ARABIC_MARKS.sub("", text))
@@ -220,18 +246,23 @@ def _plain(word: str) -> str:
     return word.replace("'", "")
 
 
-def _literal(word: str) -> str:
+def _literal(word: str, lenient: bool = False) -> str:
     """A word of a phrase in a regex; Chinese words allow one filler character between their
-    characters (不想 matches 不太想, 打我 matches 打了我)."""
+    characters (不想 matches 不太想, 打我 matches 打了我). `lenient`: a Thai tone mark may be
+    missing from the text in a word of 4+ other characters (ไมอยาก for ไม่อยาก), never a
+    different one; shorter words stay exact (ล้อม without its tone is inside ปลอม, "fake")."""
     out = re.escape(word[0]) if word else ""
+    lenient = lenient and len(word.translate(_NO_TONES)) >= THAI_LENIENT_MIN
     for a, b in itertools.pairwise(word):
         if _IS_HAN.match(a) and _IS_HAN.match(b):
             out += f"[{_HAN_FILLERS}]?"
-        out += re.escape(b)
+        out += re.escape(b) + ("?" if lenient and b in _THAI_TONES else "")
     return out
 
 
-def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]]:
+def _regex(
+    slots: list[tuple[_Slot, int]], hangul: bool, lenient: bool = False
+) -> list[tuple[str, str]]:
     """The phrase as regex branches, one per alternative of its first word, each split into
     its first character and the rest (so that branches can be grouped by first character)."""
     out = []
@@ -251,11 +282,11 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
         else:
             n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
             out.append(f".{{0,{n}}}?")
-        words = sorted({_literal(_plain(a.word)) for a in alts}, key=len, reverse=True)
+        words = sorted({_literal(_plain(a.word), lenient) for a in alts}, key=len, reverse=True)
         out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")
     rest = "".join(out)
     firsts = {_plain(a.word) for a in slots[0][0]} - {""}
-    return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
+    return [(w[0], _literal(w, lenient)[len(re.escape(w[0])) :] + rest) for w in firsts]
 
 
 class _Alternation:
@@ -550,7 +581,7 @@ class _Engine:
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
-                    mine = _regex(slots, bool(_IS_HANGUL.search(text)))
+                    mine = _regex(slots, bool(_IS_HANGUL.search(text)), words.typos)
                     branches.setdefault(kind, []).extend(mine)
                     self._sources.append((kind, raw.strip(), mine))
                     continue

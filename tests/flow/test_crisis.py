@@ -143,6 +143,17 @@ def test_unspaced_scripts_match_inside_text_with_short_gaps_at_spaces() -> None:
     assert caught("อยาก ตาย", "ฉันอยากจะตาย")
 
 
+def test_thai_typing_slips_that_look_the_same_on_screen_still_match() -> None:
+    assert caught("ฆ่า", "มันจะฆา่กู")  # tone mark typed after the vowel
+    assert caught("น้ำ", "ไม่กล้าออกจากห้องนำ้")  # tone mark typed after ำ
+    assert caught("ที่", "ท่ีนี่")  # tone mark typed before the vowel above
+    assert caught("มากที่สุด", "มากกกกที่สุด")  # a letter held down
+    assert caught("ไม่อยาก อยู่แล้ว", "ไมอยากอยู่แล้ววว")  # a dropped tone mark, long word
+    assert not caught("ไม่อยาก อยู่แล้ว", "ไม้อยากอยู่แล้ว")  # never a different tone mark
+    assert not caught("ล้อม", "แอคปลอม")  # short words keep their tone marks: "fake account"
+    assert normalize("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
+
+
 def test_korean_spaces_are_optional_and_endings_free() -> None:
     for text in ("죽고싶어", "죽고 싶어요", "진짜 죽고 정말 싶다"):
         assert caught("죽고 싶*", text), text
