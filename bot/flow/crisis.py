@@ -33,7 +33,8 @@ Phrase syntax (one phrase per line):
   "want to just die"); ``...`` between two words allows up to 6.
 - Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
   matches inside the text; a space in the phrase allows up to 3 characters there (``不想 活``
-  matches 不想活 and 不太想活了); ``...`` allows up to 10. Between two Chinese characters of a
+  matches 不想活 and 不太想活了); ``...`` allows up to 10 (20 in Thai crisis phrases, whose
+  words are longer; not in not-a-crisis ones). Between two Chinese characters of a
   phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
   matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
 - Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
@@ -70,6 +71,7 @@ LONG_GAP = 6  # ... with `...`
 GLUED = -1  # two parts written without a space between them: (累|氣)死
 CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
 LONG_CHAR_GAP = 10
+THAI_LONG_CHAR_GAP = 20
 TYPO_MIN = 6  # shortest word that tolerates a typo
 THAI_LENIENT_MIN = 4  # shortest Thai phrase word (tone marks aside) that may lack a tone mark
 MAX_CHARS = 4096
@@ -264,7 +266,9 @@ def _regex(
     slots: list[tuple[_Slot, int]], hangul: bool, lenient: bool = False
 ) -> list[tuple[str, str]]:
     """The phrase as regex branches, one per alternative of its first word, each split into
-    its first character and the rest (so that branches can be grouped by first character)."""
+    its first character and the rest (so that branches can be grouped by first character).
+    `lenient` (crisis phrases, not the not-a-crisis ones, whose gaps hide what they cover):
+    Thai tone marks may be missing, and a Thai `...` spans THAI_LONG_CHAR_GAP characters."""
     out = []
     for (before, _), (alts, gap) in itertools.pairwise(slots):
         if gap == GLUED:
@@ -280,7 +284,10 @@ def _regex(
             else:
                 out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
         else:
-            n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
+            n = CHAR_GAP
+            if gap == LONG_GAP:  # Thai words are longer than Chinese or Japanese ones
+                thai = lenient and any(_IS_THAI.search(a.word) for a in (*before, *alts))
+                n = THAI_LONG_CHAR_GAP if thai else LONG_CHAR_GAP
             out.append(f".{{0,{n}}}?")
         words = sorted({_literal(_plain(a.word), lenient) for a in alts}, key=len, reverse=True)
         out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")

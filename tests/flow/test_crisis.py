@@ -154,6 +154,15 @@ def test_thai_typing_slips_that_look_the_same_on_screen_still_match() -> None:
     assert normalize("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
 
 
+def test_thai_three_dots_span_a_few_thai_words() -> None:
+    phrase = "กินยา ...หมดกระปุก"
+    assert caught(phrase, "กินยาแก้ซึมเศร้าไปหมดกระปุก")  # 13 characters between
+    assert not caught(phrase, "กินยาตามที่หมอสั่งแล้วค่ะ ส่วนยาเก่าทิ้งไปหมดกระปุก")  # 33
+    # a not-a-crisis phrase keeps the short gap: what it covers, it hides
+    m = CrisisMatcher({"danger": ["จะฆ่า"]}, ["ขู่ ...โพสต์"])
+    assert m.match("มันขู่ว่าจะฆ่าเราแล้วก็โพสต์คลิปด้วย") == "danger"
+
+
 def test_korean_spaces_are_optional_and_endings_free() -> None:
     for text in ("죽고싶어", "죽고 싶어요", "진짜 죽고 정말 싶다"):
         assert caught("죽고 싶*", text), text
