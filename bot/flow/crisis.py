@@ -22,8 +22,9 @@ Phrase syntax (one phrase per line):
   (``l'overdose`` also matches ``overdose``). Words of 6+ letters tolerate one typo with the
   same first letter (insertion, deletion, substitution or swap: ``suicde``, ``myslef``);
   shorter words never do. Thai: tone marks typed out of their written order (ฆา่, นำ้), a mark
-  typed twice and a letter held down (มากกกก) are folded, and a phrase word of 4+ letters may
-  lack one of its tone marks in the text (ไมอยาก), never have another.
+  typed twice and a letter held down (มากกกก) are folded, and in a crisis phrase word of 4+
+  letters the text may lack a tone mark (ไมอยาก), never have another, and may write a vowel
+  short for long or long for short (อยุ่, ชิวิต).
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -135,6 +136,8 @@ _THAI_MARK_TWICE = re.compile(r"([\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])\1+")
 _THAI_HELD = re.compile(r"([\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{2,}")
 _THAI_TONES = "\u0e48\u0e49\u0e4a\u0e4b"
 _NO_TONES = str.maketrans(dict.fromkeys(_THAI_TONES))
+_THAI_TWINS = ("\u0e34\u0e35", "\u0e36\u0e37", "\u0e38\u0e39")  # ิี ึื ุู: short and long
+_THAI_VOWEL_TWINS = {v: f"[{pair}]" for pair in _THAI_TWINS for v in pair}
 
 
 def _thai(text: str) -> str:
@@ -250,15 +253,21 @@ def _plain(word: str) -> str:
 
 def _literal(word: str, lenient: bool = False) -> str:
     """A word of a phrase in a regex; Chinese words allow one filler character between their
-    characters (不想 matches 不太想, 打我 matches 打了我). `lenient`: a Thai tone mark may be
-    missing from the text in a word of 4+ other characters (ไมอยาก for ไม่อยาก), never a
-    different one; shorter words stay exact (ล้อม without its tone is inside ปลอม, "fake")."""
+    characters (不想 matches 不太想, 打我 matches 打了我). `lenient`: in a Thai word of 4+
+    other characters a tone mark may be missing from the text (ไมอยาก for ไม่อยาก), never a
+    different one, and a short vowel may stand for its long twin (อยุ่, ชิวิต); shorter words
+    stay exact (ล้อม without its tone is inside ปลอม, "fake")."""
     out = re.escape(word[0]) if word else ""
     lenient = lenient and len(word.translate(_NO_TONES)) >= THAI_LENIENT_MIN
     for a, b in itertools.pairwise(word):
         if _IS_HAN.match(a) and _IS_HAN.match(b):
             out += f"[{_HAN_FILLERS}]?"
-        out += re.escape(b) + ("?" if lenient and b in _THAI_TONES else "")
+        if lenient and b in _THAI_TONES:
+            out += re.escape(b) + "?"
+        elif lenient and b in _THAI_VOWEL_TWINS:
+            out += _THAI_VOWEL_TWINS[b]
+        else:
+            out += re.escape(b)
     return out
 
 

@@ -150,6 +150,9 @@ def test_thai_typing_slips_that_look_the_same_on_screen_still_match() -> None:
     assert caught("มากที่สุด", "มากกกกที่สุด")  # a letter held down
     assert caught("ไม่อยาก อยู่แล้ว", "ไมอยากอยู่แล้ววว")  # a dropped tone mark, long word
     assert not caught("ไม่อยาก อยู่แล้ว", "ไม้อยากอยู่แล้ว")  # never a different tone mark
+    assert caught("ไม่อยาก มีชีวิต", "ไม่อยากมีชิวิตแล้ว")  # a short vowel for a long one
+    assert caught("อยู่บนโลก", "ไม่อยากอยุ่บนโลกนี้")
+    assert not caught("ตี", "แฟนติว่าอ้วน")  # short words keep their vowels: ติ is "criticise"
     assert not caught("ล้อม", "แอคปลอม")  # short words keep their tone marks: "fake account"
     assert normalize("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
 
