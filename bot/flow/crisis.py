@@ -150,11 +150,8 @@ def _thai(text: str) -> str:
 
 def normalize(text: str, tones: bool = False) -> str:
     """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed.
-    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart). Thai slips
-    that look the same on screen are folded (see _thai)."""
+    With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart)."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    if _IS_THAI.search(text):
-        text = _thai(text)
     if tones:
         text = text.translate(_FOLD_KEEP_D)
         text = unicodedata.normalize("NFC", _ARABIC_MARKS.sub("", text))
@@ -162,6 +159,13 @@ def normalize(text: str, tones: bool = False) -> str:
         text = unicodedata.normalize("NFD", text.translate(_FOLD))
         text = unicodedata.normalize("NFC", _MARKS.sub("", text))
     return " ".join(text.split())
+
+
+def fold(text: str, tones: bool = False) -> str:
+    """What the phrases see: `normalize`, and Thai slips that look the same on screen folded
+    (see _thai). The model reads `normalize` alone, the text it was trained on."""
+    text = normalize(text, tones)
+    return _thai(text) if _IS_THAI.search(text) else text
 
 
 def _vietnamese(word: str) -> bool:
@@ -243,7 +247,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
 def _alt(word: str) -> _Alt:
     """A word of a phrase written with its tones: folded, and its tones kept if Vietnamese."""
     bare = word.rstrip("*")
-    folded = normalize(bare)
+    folded = fold(bare)
     return _Alt(folded, word.endswith("*"), bare if _vietnamese(bare) else "")
 
 
@@ -589,7 +593,7 @@ class _Engine:
             return n
 
         for kind, raw in phrases:
-            phrase = normalize(raw, tones=True)
+            phrase = fold(raw, tones=True)
             if not phrase:
                 continue
             known.clear()
@@ -748,7 +752,7 @@ class CrisisMatcher:
     def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]], _Cut | None]:
         """The folded text (without not-a-crisis phrases of unspaced scripts), its words, and
         the words not-a-crisis phrases said and those in their gaps (None: no such phrase)."""
-        clean = normalize(text[:MAX_CHARS])
+        clean = fold(text[:MAX_CHARS])
         unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
         if unspaced:
             spans = [m.span() for _, m in self._not.regex_matches(clean)]
@@ -773,7 +777,7 @@ class CrisisMatcher:
 
     def _same_tones(self, text: str, found: list[frozenset[int]]) -> list[frozenset[int]]:
         """Vietnamese words typed with tones match only phrase words with the same tones."""
-        written = normalize(text[:MAX_CHARS], tones=True)
+        written = fold(text[:MAX_CHARS], tones=True)
         tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(written)) if t]
         if len(tokens) != len(found):  # should not happen: then tones are ignored
             return found

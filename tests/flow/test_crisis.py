@@ -13,7 +13,7 @@ from bot.cli import main
 from bot.config import ROOT, Settings
 from bot.flow import keys
 from bot.flow.bench_crisis import load_set, score
-from bot.flow.crisis import CrisisMatcher, normalize
+from bot.flow.crisis import CrisisMatcher, fold, normalize
 from bot.i18n.catalog import Catalogs
 from bot.runtime import Runtime, crisis_matcher
 from tests.flow.walk import Walk
@@ -154,7 +154,7 @@ def test_thai_typing_slips_that_look_the_same_on_screen_still_match() -> None:
     assert caught("อยู่บนโลก", "ไม่อยากอยุ่บนโลกนี้")
     assert not caught("ตี", "แฟนติว่าอ้วน")  # short words keep their vowels: ติ is "criticise"
     assert not caught("ล้อม", "แอคปลอม")  # short words keep their tone marks: "fake account"
-    assert normalize("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
+    assert fold("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
 
 
 def test_thai_three_dots_span_a_few_thai_words() -> None:
