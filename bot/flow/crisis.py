@@ -21,7 +21,10 @@ Phrase syntax (one phrase per line):
   word are dropped (``don't`` = ``dont``), and a French elision may be left out
   (``l'overdose`` also matches ``overdose``). Words of 6+ letters tolerate one typo with the
   same first letter (insertion, deletion, substitution or swap: ``suicde``, ``myslef``);
-  shorter words never do.
+  shorter words never do. Thai: tone marks typed out of their written order (ฆา่, นำ้), a mark
+  typed twice and a letter held down (มากกกก) are folded, and in a crisis phrase word of 4+
+  letters the text may lack a tone mark (ไมอยาก), never have another, and may write a vowel
+  short for long or long for short (อยุ่, ชิวิต).
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -31,7 +34,8 @@ Phrase syntax (one phrase per line):
   "want to just die"); ``...`` between two words allows up to 6.
 - Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a phrase
   matches inside the text; a space in the phrase allows up to 3 characters there (``不想 活``
-  matches 不想活 and 不太想活了); ``...`` allows up to 10. Between two Chinese characters of a
+  matches 不想活 and 不太想活了); ``...`` allows up to 10 (20 in Thai crisis phrases, whose
+  words are longer; not in not-a-crisis ones). Between two Chinese characters of a
   phrase one filler character (了 太 很 要 真 就 還 也 都 再 去 會 快) may stand (``打我``
   matches 打了我). A group written against a word, ``(累|氣)死``, joins it without a gap.
 - Korean: a phrase matches inside the text; a space in the phrase may be absent from the text
@@ -71,7 +75,9 @@ LONG_GAP = 6  # ... with `...`
 GLUED = -1  # two parts written without a space between them: (累|氣)死
 CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
 LONG_CHAR_GAP = 10
+THAI_LONG_CHAR_GAP = 20
 TYPO_MIN = 6  # shortest word that tolerates a typo
+THAI_LENIENT_MIN = 4  # shortest Thai phrase word (tone marks aside) that may lack a tone mark
 MAX_CHARS = 4096
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
@@ -83,6 +89,7 @@ _KO_PARTICLE = (
 _IS_HANGUL = re.compile(f"[{_HANGUL}]")
 _IS_UNSPACED = re.compile(f"[{_UNSPACED}]")
 _IS_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_IS_THAI = re.compile(r"[\u0e00-\u0e7f]")
 _HAN_FILLERS = "了太很要真就還还也都再去會会快"
 _IS_ARABIC = re.compile(r"[\u0600-\u06ff]")
 # Word characters, with the combining marks of scripts whose words would otherwise break apart.
@@ -129,6 +136,27 @@ _ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670]")
 _VIET = re.compile(r"[\u0309\u0323\u031b\u0306]|\u0302[\u0300\u0301\u0303]|đ")
 
 
+# Thai typing slips that look the same on screen: a tone mark (or ์) typed before the vowel
+# above or below its letter (ท่ี for ที่), or after า/ำ (ฆา่ for ฆ่า, นำ้ for น้ำ); a mark typed twice;
+# a letter held down (มากกกก, ค่ะะะ: three or more become one).
+_THAI_TONE_FIRST = re.compile(r"([\u0e48-\u0e4c]+)([\u0e31\u0e34-\u0e3a\u0e47])")
+_THAI_TONE_LATE = re.compile(r"(\u0e4d?[\u0e32\u0e33]|\u0e4d)([\u0e48-\u0e4b])")  # ำ is ํ + า
+_THAI_MARK_TWICE = re.compile(r"([\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])\1+")
+_THAI_HELD = re.compile(r"([\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{2,}")
+_THAI_TONES = "\u0e48\u0e49\u0e4a\u0e4b"
+_NO_TONES = str.maketrans(dict.fromkeys(_THAI_TONES))
+_THAI_TWINS = ("\u0e34\u0e35", "\u0e36\u0e37", "\u0e38\u0e39")  # ิี ึื ุู: short and long
+_THAI_VOWEL_TWINS = {v: f"[{pair}]" for pair in _THAI_TWINS for v in pair}
+
+
+def _thai(text: str) -> str:
+    """Thai as it looks: marks in their written order, held-down letters once."""
+    text = _THAI_MARK_TWICE.sub(r"\1", text)
+    text = _THAI_TONE_FIRST.sub(r"\2\1", text)
+    text = _THAI_TONE_LATE.sub(r"\2\1", text)
+    return _THAI_HELD.sub(r"\1", text)
+
+
 def normalize(text: str, tones: bool = False) -> str:
     """Case, width, accents, apostrophes and Arabic letter variants folded; spaces collapsed.
     With `tones`, Latin accents and đ are kept (to tell Vietnamese words apart)."""
@@ -140,6 +168,13 @@ def normalize(text: str, tones: bool = False) -> str:
         text = unicodedata.normalize("NFD", text.translate(_FOLD))
         text = unicodedata.normalize("NFC", _MARKS.sub("", text))
     return " ".join(text.split())
+
+
+def fold(text: str, tones: bool = False) -> str:
+    """What the phrases see: `normalize`, and Thai slips that look the same on screen folded
+    (see _thai). The model reads `normalize` alone, the text it was trained on."""
+    text = normalize(text, tones)
+    return _thai(text) if _IS_THAI.search(text) else text
 
 
 def _vietnamese(word: str) -> bool:
@@ -221,7 +256,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
 def _alt(word: str) -> _Alt:
     """A word of a phrase written with its tones: folded, and its tones kept if Vietnamese."""
     bare = word.rstrip("*")
-    folded = normalize(bare)
+    folded = fold(bare)
     return _Alt(folded, word.endswith("*"), bare if _vietnamese(bare) else "")
 
 
@@ -229,20 +264,33 @@ def _plain(word: str) -> str:
     return word.replace("'", "")
 
 
-def _literal(word: str) -> str:
+def _literal(word: str, lenient: bool = False) -> str:
     """A word of a phrase in a regex; Chinese words allow one filler character between their
-    characters (不想 matches 不太想, 打我 matches 打了我)."""
+    characters (不想 matches 不太想, 打我 matches 打了我). `lenient`: in a Thai word of 4+
+    other characters a tone mark may be missing from the text (ไมอยาก for ไม่อยาก), never a
+    different one, and a short vowel may stand for its long twin (อยุ่, ชิวิต); shorter words
+    stay exact (ล้อม without its tone is inside ปลอม, "fake")."""
     out = re.escape(word[0]) if word else ""
+    lenient = lenient and len(word.translate(_NO_TONES)) >= THAI_LENIENT_MIN
     for a, b in itertools.pairwise(word):
         if _IS_HAN.match(a) and _IS_HAN.match(b):
             out += f"[{_HAN_FILLERS}]?"
-        out += re.escape(b)
+        if lenient and b in _THAI_TONES:
+            out += re.escape(b) + "?"
+        elif lenient and b in _THAI_VOWEL_TWINS:
+            out += _THAI_VOWEL_TWINS[b]
+        else:
+            out += re.escape(b)
     return out
 
 
-def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]]:
+def _regex(
+    slots: list[tuple[_Slot, int]], hangul: bool, lenient: bool = False
+) -> list[tuple[str, str]]:
     """The phrase as regex branches, one per alternative of its first word, each split into
-    its first character and the rest (so that branches can be grouped by first character)."""
+    its first character and the rest (so that branches can be grouped by first character).
+    `lenient` (crisis phrases, not the not-a-crisis ones, whose gaps hide what they cover):
+    Thai tone marks may be missing, and a Thai `...` spans THAI_LONG_CHAR_GAP characters."""
     out = []
     for (before, _), (alts, gap) in itertools.pairwise(slots):
         if gap == GLUED:
@@ -258,13 +306,16 @@ def _regex(slots: list[tuple[_Slot, int]], hangul: bool) -> list[tuple[str, str]
             else:
                 out.append(rf"(?: ?| (?:\S+ ){{1,{n}}})")
         else:
-            n = LONG_CHAR_GAP if gap == LONG_GAP else CHAR_GAP
+            n = CHAR_GAP
+            if gap == LONG_GAP:  # Thai words are longer than Chinese or Japanese ones
+                thai = lenient and any(_IS_THAI.search(a.word) for a in (*before, *alts))
+                n = THAI_LONG_CHAR_GAP if thai else LONG_CHAR_GAP
             out.append(f".{{0,{n}}}?")
-        words = sorted({_literal(_plain(a.word)) for a in alts}, key=len, reverse=True)
+        words = sorted({_literal(_plain(a.word), lenient) for a in alts}, key=len, reverse=True)
         out.append(words[0] if len(words) == 1 else f"(?:{'|'.join(words)})")
     rest = "".join(out)
     firsts = {_plain(a.word) for a in slots[0][0]} - {""}
-    return [(w[0], _literal(w)[len(re.escape(w[0])) :] + rest) for w in firsts]
+    return [(w[0], _literal(w, lenient)[len(re.escape(w[0])) :] + rest) for w in firsts]
 
 
 class _Alternation:
@@ -564,7 +615,7 @@ class _Engine:
             return n
 
         for kind, raw in phrases:
-            phrase = normalize(raw, tones=True)
+            phrase = fold(raw, tones=True)
             if not phrase:
                 continue
             known.clear()
@@ -572,7 +623,7 @@ class _Engine:
             for slots in _parse(phrase):
                 text = " ".join(a.word for alts, _ in slots for a in alts)
                 if _IS_UNSPACED.search(text) or _IS_HANGUL.search(text):
-                    mine = _regex(slots, bool(_IS_HANGUL.search(text)))
+                    mine = _regex(slots, bool(_IS_HANGUL.search(text)), words.typos)
                     branches.setdefault(kind, []).extend(mine)
                     self._sources.append((kind, raw.strip(), mine))
                     continue
@@ -723,7 +774,7 @@ class CrisisMatcher:
     def _prepare(self, text: str) -> tuple[str, bool, list[frozenset[int]], _Cut | None]:
         """The folded text (without not-a-crisis phrases of unspaced scripts), its words, and
         the words not-a-crisis phrases said and those in their gaps (None: no such phrase)."""
-        clean = normalize(text[:MAX_CHARS])
+        clean = fold(text[:MAX_CHARS])
         unspaced = bool(_IS_UNSPACED.search(clean) or _IS_HANGUL.search(clean))
         if unspaced:
             spans = [m.span() for _, m in self._not.regex_matches(clean)]
@@ -748,7 +799,7 @@ class CrisisMatcher:
 
     def _same_tones(self, text: str, found: list[frozenset[int]]) -> list[frozenset[int]]:
         """Vietnamese words typed with tones match only phrase words with the same tones."""
-        written = normalize(text[:MAX_CHARS], tones=True)
+        written = fold(text[:MAX_CHARS], tones=True)
         tokens = [t for t in (t.strip("'") for t in _TOKEN.findall(written)) if t]
         if len(tokens) != len(found):  # should not happen: then tones are ignored
             return found

@@ -13,7 +13,7 @@ from bot.cli import main
 from bot.config import ROOT, Settings
 from bot.flow import keys
 from bot.flow.bench_crisis import load_set, score
-from bot.flow.crisis import CrisisMatcher, normalize
+from bot.flow.crisis import CrisisMatcher, fold, normalize
 from bot.i18n.catalog import Catalogs
 from bot.runtime import Runtime, crisis_matcher
 from tests.flow.walk import Walk
@@ -141,6 +141,29 @@ def test_unspaced_scripts_match_inside_text_with_short_gaps_at_spaces() -> None:
     assert caught("想死", "我好想去死")  # one filler character inside a Chinese word
     assert caught("死にたい", "もう死にたいです")
     assert caught("อยาก ตาย", "ฉันอยากจะตาย")
+
+
+def test_thai_typing_slips_that_look_the_same_on_screen_still_match() -> None:
+    assert caught("ฆ่า", "มันจะฆา่กู")  # tone mark typed after the vowel
+    assert caught("น้ำ", "ไม่กล้าออกจากห้องนำ้")  # tone mark typed after ำ
+    assert caught("ที่", "ท่ีนี่")  # tone mark typed before the vowel above
+    assert caught("มากที่สุด", "มากกกกที่สุด")  # a letter held down
+    assert caught("ไม่อยาก อยู่แล้ว", "ไมอยากอยู่แล้ววว")  # a dropped tone mark, long word
+    assert not caught("ไม่อยาก อยู่แล้ว", "ไม้อยากอยู่แล้ว")  # never a different tone mark
+    assert caught("ไม่อยาก มีชีวิต", "ไม่อยากมีชิวิตแล้ว")  # a short vowel for a long one
+    assert caught("อยู่บนโลก", "ไม่อยากอยุ่บนโลกนี้")
+    assert not caught("ตี", "แฟนติว่าอ้วน")  # short words keep their vowels: ติ is "criticise"
+    assert not caught("ล้อม", "แอคปลอม")  # short words keep their tone marks: "fake account"
+    assert fold("กรรม") == "กรรม"  # a letter written twice is a spelling, not a slip
+
+
+def test_thai_three_dots_span_a_few_thai_words() -> None:
+    phrase = "กินยา ...หมดกระปุก"
+    assert caught(phrase, "กินยาแก้ซึมเศร้าไปหมดกระปุก")  # 13 characters between
+    assert not caught(phrase, "กินยาตามที่หมอสั่งแล้วค่ะ ส่วนยาเก่าทิ้งไปหมดกระปุก")  # 33
+    # a not-a-crisis phrase keeps the short gap: what it covers, it hides
+    m = CrisisMatcher({"danger": ["จะฆ่า"]}, ["ขู่ ...โพสต์"])
+    assert m.match("มันขู่ว่าจะฆ่าเราแล้วก็โพสต์คลิปด้วย") == "danger"
 
 
 def test_korean_spaces_are_optional_and_endings_free() -> None:

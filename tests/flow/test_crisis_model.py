@@ -142,8 +142,8 @@ def test_the_shipped_matcher_uses_the_model_and_the_bench_can_leave_it_out(
 ) -> None:
     with_model = crisis_matcher(runtime.catalogs)
     lists_only = crisis_matcher(runtime.catalogs, model=False)
-    # Phrasings no list holds (from the tuning set): only the model notices them.
-    for text in ("er hat gesagt er fackelt die wohnung ab", "มันยืนกับเพื่อนสองคนหน้าประตูบ้าน"):
+    # Phrasings no list holds: only the model notices them.
+    for text in ("er hat gesagt er fackelt die wohnung ab", "มันพาพวกมายืนคุมเชิงอยู่ปากทาง"):
         assert lists_only.match(text) is None
         assert with_model.match(text) == "possible"
 
