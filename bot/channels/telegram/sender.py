@@ -390,6 +390,9 @@ class Courier:
       try: their failure never holds back the replies after them.
 
     Each sent message id is tracked for quick exit in the transaction that records it sent.
+    A survivor's relay to staff ("staff") is one of their chat's operations, posted by the
+    staff desk in their topic. Every send waits for its turn in the pacer (Telegram's rate
+    limits); a row waiting for its turn does not hold one of the `concurrency` slots.
     """
 
     def __init__(
@@ -403,8 +406,10 @@ class Courier:
         max_backoff: float = 30.0,
         lease: dt.timedelta = LEASE,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
+        staff: Callable[[int, Op, Sender], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        self._staff = staff  # posts a survivor's relay in their staff topic (bot/staff)
         self.sender = sender
         self._concurrency = concurrency
         self._poll = poll
@@ -477,17 +482,6 @@ class Courier:
                 raise TimeoutError("the outbox did not drain")
             self.wake()
             await asyncio.sleep(0.01)
-
-    async def sent_to(self, chat_id: int, within: float = 5.0) -> bool:
-        """Wait (up to `within` seconds) until what is queued for a chat went out: for the
-        few messages written outside the outbox (the staff desk's) that must come after."""
-        deadline = time.monotonic() + within
-        self.wake()
-        while await self.store.outbox_pending(chat_id):
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.01)
-        return True
 
     async def _queued(self) -> int:
         try:
@@ -638,6 +632,9 @@ class Courier:
             return []
         if kind == "delete":
             await self.sender.delete(chat_id, [int(m) for m in op["ids"]])
+            return []
+        if kind == "staff" and self._staff is not None:  # to the staff chat: no id to track
+            await self._staff(chat_id, op, self.sender)
             return []
         log.warning("outbox: unknown operation %r skipped", kind)
         return []

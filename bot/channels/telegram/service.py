@@ -155,7 +155,10 @@ class TelegramService:
             poll=courier_poll,
             backoff=retry_wait * 2,
             on_blocked=self._blocked,
+            staff=self.desk.deliver if self.desk is not None else None,
         )
+        if self.desk is not None:
+            self.desk.wake = self.courier.wake
         self.bridge = Bridge(
             settings,
             runtime.engine,
@@ -166,7 +169,6 @@ class TelegramService:
             detector=detector,
             desk=self.desk,
             wake=self.courier.wake,
-            sent_to=self.courier.sent_to,
         )
         if clock is not None:
             self.bridge.clock = clock
