@@ -246,8 +246,10 @@ class StaffDesk:
         """
         text, withheld = str(op.get("text") or ""), op.get("withheld")
         case = await self.store.case_of_chat(chat_id)
-        if case is None or not case.with_staff or case.thread_id is None:
-            await self._goodbye(chat_id)  # closed or gone under them: say so, leave handoff
+        if case is None:
+            return  # erased (/exit, /delete): nothing of theirs goes to staff any more
+        if not case.with_staff or case.thread_id is None:
+            await self._goodbye(chat_id)  # closed under them: say so, leave handoff
             return
         if case.blocked_at is not None:
             await self.store.mark_blocked(case.code, blocked=False)

@@ -128,3 +128,25 @@ async def test_relays_both_ways_survive_a_failing_bot_api_and_a_restart_once_and
     assert from_her == [f"Survivor:\nsurvivor line {i}" for i in range(4)]  # once, in order
     to_her = [m.text or "" for m in api.bot_messages(tia.id) if "staff line" in (m.text or "")]
     assert [t.split("\n")[-1] for t in to_her] == [f"staff line {i}" for i in range(4)]
+
+
+async def test_a_failing_staff_chat_never_holds_back_the_survivors_crisis_screen(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        zoe = api.add_user("Zoe")
+        await ask_for_a_person(bot, zoe)
+        thread = staff.topic().message_thread_id
+        await press(bot, staff.mei, staff.card(thread), "claim")
+        api.fail_next("sendMessage", 502, "Bad Gateway", times=10_000, chat_id=staff.chat.id)
+        await api.user_sends(zoe, "are you there?")
+        await api.user_sends(zoe, "I want to kill myself")
+        await api.wait_for(  # her crisis screen, while both relays wait for the staff chat
+            lambda: any("findahelpline.com" in (m.text or "") for m in api.bot_messages(zoe.id)),
+            timeout=10,
+        )
+        assert "kill myself" not in staff.text(thread)
+        api.clear_faults()
+        await bot.settle(2, within=60)
+        text = staff.text(thread)
+        assert -1 < text.find("are you there?") < text.find("I want to kill myself")

@@ -306,12 +306,13 @@ class Bridge:
                         ops, replies = self._answered(query.message, query.data, replies, lang)
                     for reply in replies:
                         ops += self.sender.ops(reply, lang)
-                    relays = [  # to staff, in this chat's order, with this step
+                    conv.deliver(ops, urgent=self._urgent(event))
+                    relays = [  # to staff, with this step, in the chat's staff lane
                         self.desk.relay_op(e.text, e.withheld)
                         for e in outcome.effects
                         if isinstance(e, RelayToStaff) and self.desk is not None
                     ]
-                    conv.deliver(ops + relays, urgent=self._urgent(event) or bool(relays))
+                    conv.deliver(relays, urgent=True, staff=True)
                     conv.track(incoming)  # with the step: /exit can clear it whatever follows
         if hide and message is not None:  # a code word: out of the chat before anything else
             await self.sender.delete_one(chat_id, message.message_id)
