@@ -280,9 +280,10 @@ class StaffDesk:
     async def survivor_left(self, chat_id: int, reason: str) -> None:
         """The survivor left (exit, delete, a new start) or blocked the bot mid-handoff.
 
-        Exit and delete return quickly (their queued relays left the outbox with the step):
-        the topic is deleted in the background (the store has it scheduled, so housekeeping
-        retries if that fails). A new start or a block is told to staff at once."""
+        Exit and delete return quickly (relays still queued for staff left the outbox with
+        the erasure): the topic is deleted in the background (the store has it scheduled,
+        so housekeeping retries if that fails). A new start or a block is told to staff at
+        once."""
         await self._left(chat_id, reason)
 
     async def _left(self, chat_id: int, reason: str) -> None:
