@@ -12,11 +12,13 @@ survives a restart and several workers can serve one bot: a claim is one conditi
 re-announcements are compare-and-set, topic deletions are idempotent. The store holds no
 Telegram objects; this module is where Telegram and the store meet for staff.
 
-A survivor's messages go to their topic through a per-case ordered queue in the background
-(`from_survivor` returns at once): the staff supergroup is rate-limited (about 20 messages a
-minute), and the survivor's next update, above all /exit, must never wait behind it. On exit
-or /delete the case's queued relays are dropped. The queue is in memory and not crash-durable:
-relays still queued when the process dies are lost (`stop()` gives them a moment first).
+Relays both ways go through the outbox, so a killed worker or a failing Bot API delays them,
+never loses them: a survivor's message is queued for their topic (`relay_op`) in the same
+transaction as the step that read it, in that chat's order, and posted by the sender
+(`deliver`) with its retries and pacing (the staff chat is a group: 20 messages a minute);
+the survivor's next update, above all /exit, never waits for it, and exit or /delete drop
+what is still queued. What staff write to a survivor, and the desk's own messages to them,
+are queued the same way, in the survivor's order, and tracked for quick exit when sent.
 
 Staff commands in the staff chat: /cases, /note <text> and /close (in a case topic),
 /name [display name], /help. Only members of the staff chat act as staff (getChatMember,
@@ -34,8 +36,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import (
     BotCommand,
@@ -48,7 +49,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.sender import Blocked, Sender, thread_missing
 from bot.channels.telegram.service import StartupError
@@ -60,6 +61,7 @@ from bot.flow.state import State
 from bot.runtime import Runtime
 from bot.staff.hours import parse_hours
 from bot.store import HandoffCase, Store, StoreUnavailable
+from bot.store.outbox import Op
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -70,8 +72,7 @@ RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
 SHARE_CONSENT = "share-v1"  # version of handoff.consent; keeping is recorded apart (keep-v1)
-DRAIN_SECONDS = 5.0  # how long stop() lets queued relays finish before dropping them
-Job = Callable[[], Awaitable[None]]
+STOP_SECONDS = 5.0  # how long stop() lets staff-side chores (a topic's deletion) finish
 
 
 def _utcnow() -> dt.datetime:
@@ -90,7 +91,6 @@ class StaffDesk:
         *,
         clock: Clock | None = None,
         tick: float = 30.0,
-        drain: float = DRAIN_SECONDS,
     ) -> None:
         if settings.staff_chat_id is None:
             raise ValueError("the staff desk needs HELPLINE_STAFF_CHAT_ID")
@@ -107,10 +107,8 @@ class StaffDesk:
         self._native = {loc.code: loc.native_name for loc in runtime.engine.locales}
         self._members: dict[int, tuple[str, float]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._drain = drain
-        self._queues: dict[int, deque[Job]] = {}  # survivor chat -> relays still to post
-        self._workers: dict[int, asyncio.Task[None]] = {}
         self._chores: set[asyncio.Task[None]] = set()  # staff-side work after an exit
+        self.wake: Callable[[], None] = lambda: None  # the outbox has work (the service sets it)
 
     def __repr__(self) -> str:
         return "StaffDesk()"
@@ -161,33 +159,23 @@ class StaffDesk:
         self._task = asyncio.create_task(self._run(), name="staff-desk")
 
     async def stop(self) -> None:
-        """Stop housekeeping; let queued relays finish for a moment, then drop the rest."""
+        """Stop housekeeping; let chores finish for a moment (relays wait in the outbox)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        pending = [*self._workers.values(), *self._chores]
-        if pending:
-            await asyncio.wait(pending, timeout=self._drain)
-        lost = sum(len(q) for q in self._queues.values())
-        if lost:
-            log.warning("staff: %d queued relays were not posted before shutdown", lost)
-        for chat in list(self._workers):
-            await self._drop(chat)
+        if self._chores:
+            await asyncio.wait(list(self._chores), timeout=STOP_SECONDS)
         for chore in list(self._chores):
             chore.cancel()
         if self._chores:
             await asyncio.wait(self._chores)
 
     async def drained(self) -> None:
-        """Wait until every queued relay and chore is done (tests, and a clean shutdown)."""
-        while self._workers or self._chores:
-            await asyncio.wait([*self._workers.values(), *self._chores])
-
-    def queued(self, chat_id: int) -> int:
-        """How many of this survivor's relays are waiting (the one being posted included)."""
-        return len(self._queues.get(chat_id, ())) + (chat_id in self._workers)
+        """Wait until every chore is done (tests, and a clean shutdown)."""
+        while self._chores:
+            await asyncio.wait(list(self._chores))
 
     async def handle(self, update: Update) -> None:
         """Anything that happens in the staff chat."""
@@ -199,7 +187,7 @@ class StaffDesk:
             elif update.callback_query is not None:
                 await self._on_button(update.callback_query)
             elif message is not None:
-                await self._on_message(message, thread)
+                await self._on_message(message, thread, update.update_id)
             elif update.edited_message is not None:
                 await self._on_edit(update.edited_message)
         except StoreUnavailable:
@@ -245,45 +233,23 @@ class StaffDesk:
             reply = self.engine.handoff_waiting(state, self._env(), ahead)
         await self._to_survivor(case, chat_id, reply, state.lang)
 
-    async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None:
-        """Queue a survivor's text (or a media-withheld notice) for their case's topic.
+    def relay_op(self, text: str, withheld: str | None) -> Op:
+        """A survivor's text (or a media-withheld notice) for their case's topic, as an outbox
+        operation of their chat: queued with the step that read it, posted by `deliver`."""
+        return {"k": "staff", "text": text, "withheld": withheld}
 
-        Returns at once; relays of one survivor are posted in order, in the background."""
-        self._enqueue(chat_id, lambda: self._relay_survivor(chat_id, text, withheld))
+    async def deliver(self, chat_id: int, op: Op, sender: Sender) -> None:
+        """Post a queued relay in the survivor's topic (the outbox's sender calls this).
 
-    def _enqueue(self, chat_id: int, job: Job) -> None:
-        self._queues.setdefault(chat_id, deque()).append(job)
-        if chat_id not in self._workers:
-            worker = asyncio.create_task(self._work(chat_id), name="staff-relay")
-            self._workers[chat_id] = worker
-
-    async def _work(self, chat_id: int) -> None:
-        queue = self._queues.get(chat_id)
-        try:
-            while queue:
-                job = queue.popleft()
-                try:
-                    await job()
-                except Exception as exc:  # one failed relay never stops the next
-                    log.warning("staff: a relay failed: %s", type(exc).__name__)
-        finally:
-            if self._workers.get(chat_id) is asyncio.current_task():
-                del self._workers[chat_id]
-                self._queues.pop(chat_id, None)
-
-    async def _drop(self, chat_id: int) -> None:
-        """Forget the survivor's queued relays, and stop the one being posted."""
-        self._queues.pop(chat_id, None)
-        worker = self._workers.pop(chat_id, None)
-        if worker is not None and worker is not asyncio.current_task():
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-
-    async def _relay_survivor(self, chat_id: int, text: str, withheld: str | None) -> None:
+        A failure worth retrying (5xx, 429, a timeout) is raised for the outbox to retry; one
+        that will not change (the staff chat refuses it) tells the survivor it did not arrive.
+        """
+        text, withheld = str(op.get("text") or ""), op.get("withheld")
         case = await self.store.case_of_chat(chat_id)
-        if case is None or not case.with_staff or case.thread_id is None:
-            await self._goodbye(chat_id)  # closed or gone under them: say so, leave handoff
+        if case is None:
+            return  # erased (/exit, /delete): nothing of theirs goes to staff any more
+        if not case.with_staff or case.thread_id is None:
+            await self._goodbye(chat_id)  # closed under them: say so, leave handoff
             return
         if case.blocked_at is not None:
             await self.store.mark_blocked(case.code, blocked=False)
@@ -295,8 +261,8 @@ class StaffDesk:
             if self.engine.crisis.match(text):
                 body.append(Text.of(keys.STAFF_CRISIS_WORDS))
         try:
-            await self._post(case, body)
-        except (TelegramError, Blocked) as exc:
+            await self._post(case, body, sender=sender)
+        except (BadRequest, Blocked) as exc:
             log.warning("staff: a survivor's message could not be posted: %s", type(exc).__name__)
             await self._to_survivor(case, chat_id, Reply((Text.of(keys.HANDOFF_RELAY_FAILED),)))
             return
@@ -314,23 +280,20 @@ class StaffDesk:
     async def survivor_left(self, chat_id: int, reason: str) -> None:
         """The survivor left (exit, delete, a new start) or blocked the bot mid-handoff.
 
-        Exit and delete drop the queued relays and return quickly: the topic is deleted in
-        the background (the store has it scheduled, so housekeeping retries if that fails).
-        A new start or a block is told to staff after the relays already queued."""
-        if reason in ("exit", "delete"):
-            await self._drop(chat_id)
-        elif chat_id in self._workers:
-            self._enqueue(chat_id, lambda: self._left(chat_id, reason))
-            return
+        Exit and delete return quickly (relays still queued for staff left the outbox with
+        the erasure): the topic is deleted in the background (the store has it scheduled,
+        so housekeeping retries if that fails). A new start or a block is told to staff at
+        once."""
         await self._left(chat_id, reason)
 
     async def _left(self, chat_id: int, reason: str) -> None:
         case = await self.store.case_of_chat(chat_id)
         if case is None or not case.with_staff:
             return
-        if reason == "blocked":
-            if await self.store.mark_blocked(case.code):
-                await self._post_quietly(case, [Text.of(keys.STAFF_BLOCKED)])
+        if reason == "blocked":  # the first time, and each message of theirs that failed
+            first = await self.store.mark_blocked(case.code)
+            key = keys.STAFF_BLOCKED if first else keys.STAFF_UNDELIVERED_BLOCKED
+            await self._post_quietly(case, [Text.of(key)])
             return
         now = self._clock()
         await self.store.audit(f"handoff.survivor_{reason}", None, case.code)
@@ -347,7 +310,7 @@ class StaffDesk:
 
     # ------------------------------------------------------------------ staff messages
 
-    async def _on_message(self, message: Message, thread: int | None) -> None:
+    async def _on_message(self, message: Message, thread: int | None, update_id: int) -> None:
         user = message.from_user
         if user is None or user.is_bot or message.sender_chat is not None:
             return  # the bot itself, other bots, anonymous admins: nobody to act for
@@ -370,7 +333,7 @@ class StaffDesk:
             if _has_content(message):
                 await self._say(thread, keys.STAFF_MEDIA_NOT_SENT)
             return
-        await self._relay(case, user, message.text, thread)
+        await self._relay(case, user, message.text, thread, update_id)
 
     async def _on_edit(self, message: Message) -> None:
         thread = _thread(message)
@@ -401,8 +364,11 @@ class StaffDesk:
         else:
             await self._say(thread, Text.of(keys.STAFF_HELP, team=self._team()))
 
-    async def _relay(self, case: HandoffCase, user: User, text: str, thread: int) -> None:
-        """A staff member's text in a case topic, to the survivor, signed by the team."""
+    async def _relay(
+        self, case: HandoffCase, user: User, text: str, thread: int, update_id: int
+    ) -> None:
+        """A staff member's text in a case topic, to the survivor, signed by the team: queued
+        once (with the update's id: a redelivered update queues nothing again)."""
         staff = self.store.staff_pseudonym(user.id)
         if case.status == "open":
             await self._say(thread, keys.STAFF_CLAIM_FIRST)
@@ -418,7 +384,7 @@ class StaffDesk:
         reply = Reply(
             (Text.of(keys.HANDOFF_FROM_TEAM, team=signature, text=text),), sensitive=True
         )
-        if await self._to_survivor(case, None, reply, notify=thread):
+        if await self._to_survivor(case, None, reply, notify=thread, update_id=update_id):
             await self._remember(case.code, "staff", text)
             await self.store.audit("staff.relayed", staff, case.code)
 
@@ -543,8 +509,11 @@ class StaffDesk:
         lang: str | None = None,
         *,
         notify: int | None = None,
+        update_id: int | None = None,
     ) -> bool:
-        """Send one reply to the case's survivor; staff in topic `notify` hear if it failed."""
+        """Queue one reply for the case's survivor in the outbox (after what is queued for
+        them already; False if `update_id` was applied before). Staff hear if it could not
+        be delivered (they blocked the bot)."""
         chat = chat_id if chat_id is not None else await self.store.chat_for_case(case.code)
         if chat is None:
             if notify is not None:
@@ -552,22 +521,11 @@ class StaffDesk:
             return False
         if lang is None:
             lang = (await self._survivor_state(chat, case)).lang
-        try:
-            sent = await self.sender.reply(chat, reply, lang or self.lang)
-        except Blocked:
-            first = await self.store.mark_blocked(case.code)
-            if notify is not None or first:
-                key = keys.STAFF_BLOCKED if first else keys.STAFF_UNDELIVERED_BLOCKED
-                await self._post_quietly(case, [Text.of(key)])
-            return False
-        except TelegramError as exc:
-            log.warning("staff: a message to a survivor failed: %s", type(exc).__name__)
-            if notify is not None:
-                await self._say(notify, keys.STAFF_UNDELIVERED)
-            return False
-        await self.store.track_messages(chat, sent, self._clock())
-        if case.blocked_at is not None:
-            await self.store.mark_blocked(case.code, blocked=False)
+        async with self.store.conversation(chat, update_id) as conv:
+            if conv.duplicate:
+                return False
+            conv.deliver(self._ops([reply], lang), urgent=True)  # the state is left as it is
+        self.wake()
         return True
 
     async def _survivor_state(self, chat: int, case: HandoffCase) -> State:
@@ -599,14 +557,8 @@ class StaffDesk:
             outcome = self.engine.handoff_closed(state, self._env())
             if conv.state is None or state.mode == "handoff":
                 conv.save(outcome.state.to_dict())
-        lang = outcome.state.lang or self.engine.default_lang
-        sent: list[int] = []
-        try:
-            for reply in outcome.replies:
-                sent += await self.sender.reply(chat, reply, lang)
-        except (Blocked, TelegramError) as exc:
-            log.info("staff: a closing message could not reach a survivor: %s", type(exc).__name__)
-        await self.store.track_messages(chat, sent, self._clock())
+            conv.deliver(self._ops(outcome.replies, outcome.state.lang), urgent=True)
+        self.wake()
 
     async def _unavailable(self, chat: int, state: State) -> None:
         """The team cannot be reached after all: services instead, and the flow goes on."""
@@ -614,11 +566,12 @@ class StaffDesk:
             current = State.from_dict(conv.state) if conv.state is not None else state
             outcome = self.engine.handoff_unavailable(current, self._env())
             conv.save(outcome.state.to_dict())
-        lang = outcome.state.lang or self.engine.default_lang
-        sent: list[int] = []
-        for reply in outcome.replies:
-            sent += await self.sender.reply(chat, reply, lang)
-        await self.store.track_messages(chat, sent, self._clock())
+            conv.deliver(self._ops(outcome.replies, outcome.state.lang), urgent=True)
+        self.wake()
+
+    def _ops(self, replies: Sequence[Reply], lang: str | None) -> list[Op]:
+        lang = lang or self.engine.default_lang
+        return [op for reply in replies for op in self.sender.ops(reply, lang)]
 
     # ------------------------------------------------------------------ the case topic
 
@@ -656,15 +609,19 @@ class StaffDesk:
         keyboard: InlineKeyboardMarkup | None = None,
         *,
         reopen: bool = True,
+        sender: Sender | None = None,
     ) -> None:
         """Post in the case's topic; if the topic is gone, open a new one first (once)."""
         try:
-            await self._send(case.thread_id, body, keyboard)
+            await self._send(case.thread_id, body, keyboard, sender)
         except TelegramError as exc:
             if not (reopen and thread_missing(exc)):
                 raise
-            moved = await self._reopen(case)
-            await self._send(moved.thread_id, body, keyboard)
+            current = await self.store.handoff_case(case.code)
+            if current is None or not current.with_staff:
+                return  # closed meanwhile (an exit while this was posting): nothing to reopen
+            moved = await self._reopen(current)
+            await self._send(moved.thread_id, body, keyboard, sender)
 
     async def _post_quietly(self, case: HandoffCase, body: Sequence[Text]) -> None:
         try:
@@ -792,14 +749,18 @@ class StaffDesk:
         thread: int | None,
         body: Sequence[Text],
         keyboard: InlineKeyboardMarkup | None = None,
+        sender: Sender | None = None,
     ) -> None:
-        """Post in the staff chat: in topic `thread`, or in General (never thread id 1)."""
+        """Post in the staff chat: in topic `thread`, or in General (never thread id 1).
+        Ahead of other chats' traffic (urgent): staff are waiting for it."""
         rendered = self.renderer.reply(Reply(tuple(body)), self.lang)
         last = len(rendered.messages) - 1
         topic = thread if thread and thread != 1 else None
         for i, text in enumerate(rendered.messages):
             markup = keyboard if i == last else None
-            await self.sender.send(self.chat_id, text, markup, protect=True, thread_id=topic)
+            await (sender or self.sender).send(
+                self.chat_id, text, markup, protect=True, thread_id=topic, urgent=True
+            )
 
     async def _say(self, thread: int | None, what: str | Text) -> None:
         text = Text.of(what) if isinstance(what, str) else what

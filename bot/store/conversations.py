@@ -91,10 +91,11 @@ class Conversation:
         self._save = None
         self._forget = True
 
-    def deliver(self, ops: list[Op], *, urgent: bool = False) -> None:
-        """Queue operations for this chat in the outbox, written with this transaction."""
+    def deliver(self, ops: list[Op], *, urgent: bool = False, staff: bool = False) -> None:
+        """Queue operations for this chat in the outbox, written with this transaction
+        (`staff`: relays to staff, in the chat's staff lane)."""
         if ops:
-            self._outbox.append(Pending(self._chat_id, list(ops), urgent))
+            self._outbox.append(Pending(self._chat_id, list(ops), urgent, staff))
 
     def track(self, message_ids: list[int]) -> None:
         """Track message ids for quick exit, with this transaction."""

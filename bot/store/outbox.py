@@ -21,6 +21,7 @@ worker delays its replies by at most LEASE, never loses them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -67,6 +68,14 @@ class Pending:
     chat_id: int
     ops: list[Op]
     urgent: bool
+    staff: bool = False  # relays to staff: the chat's staff lane (see `staff_lane`)
+
+
+def staff_lane(subject: str) -> str:
+    """The subject under which a chat's relays to staff are queued: a lane of their own, in
+    order, so the staff chat's pace (20 messages a minute) or trouble never holds up the
+    survivor's own replies (a crisis screen above all). Quick exit drops both lanes."""
+    return hashlib.sha256(f"staff-lane|{subject}".encode()).hexdigest()
 
 
 class Outbox(Tracked):
@@ -137,11 +146,16 @@ class Outbox(Tracked):
         return self._sqlite
 
     async def _enqueue(self, conn: AsyncConnection, chat: ChatKey, pending: Pending) -> None:
-        """Write one outbox row in the caller's transaction, sealed with the chat's key."""
+        """Write one outbox row in the caller's transaction, sealed with the chat's key (a
+        relay to staff: with a key of its own, shredded with the row)."""
         if not pending.ops:
             return
-        subject = chat.subject
-        key_id, data_key = await self._chat_key(chat)
+        if pending.staff:
+            subject = staff_lane(chat.subject)
+            key_id, data_key = await self._keys.create()
+        else:
+            subject = chat.subject
+            key_id, data_key = await self._chat_key(chat)
         if not self._sqlite:  # wakes the sender, whichever worker it is, at the commit
             await conn.execute(text(f"NOTIFY {CHANNEL}"))
         item = encode_json({"chat": pending.chat_id, "ops": pending.ops})
@@ -165,11 +179,11 @@ class Outbox(Tracked):
             await self._enqueue(conn, chat, Pending(chat_id, list(ops), urgent))
 
     async def _cancel_outbox(self, conn: AsyncConnection, subject: str) -> list[str]:
-        """Drop a chat's undelivered rows (quick exit); returns the keys to queue (those its
-        tracked row does not use)."""
+        """Drop a chat's undelivered rows, relays to staff included (quick exit); returns
+        the keys to queue (those its tracked row does not use)."""
         result = await conn.execute(
             delete(OutboxRow)
-            .where(col(OutboxRow.subject) == subject)
+            .where(col(OutboxRow.subject).in_([subject, staff_lane(subject)]))
             .returning(col(OutboxRow.key_id))
         )
         return await self._unused(conn, subject, [r[0] for r in result.all()])

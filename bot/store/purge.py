@@ -20,6 +20,7 @@ from bot.store import audit
 from bot.store.conversations import MARKER_TTL
 from bot.store.core import PURGE_BATCH, StoreCore, log
 from bot.store.errors import StoreUnavailable
+from bot.store.outbox import staff_lane
 from bot.store.staff import schedule_topic
 from bot.store.tables import (
     AuditEvent,
@@ -70,6 +71,12 @@ class Purge(StoreCore):
                     delete(table).where(col(table.subject) == subject).returning(col(table.key_id))
                 )
                 shred += [r[0] for r in result.all()]
+            result = await conn.execute(  # relays to staff still queued: never posted now
+                delete(OutboxRow)
+                .where(col(OutboxRow.subject) == staff_lane(subject))
+                .returning(col(OutboxRow.key_id))
+            )
+            shred += [r[0] for r in result.all()]
             case = (
                 await conn.execute(
                     delete(CaseRow)

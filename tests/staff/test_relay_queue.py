@@ -1,4 +1,5 @@
-"""Relays to staff never hold up the survivor: a flood reaches the team, /exit is at once."""
+"""Relays to staff never hold up the survivor: a flood reaches the team, /exit is at once;
+relays both ways wait in the outbox through a failing Bot API and a restart."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import time
 from pathlib import Path
 
 from bot.runtime import Runtime
-from bot.staff.desk import StaffDesk
 from bot.store import Store
+from tests.channels.telegram.harness import Bot, handled
 from tests.fakebot import FakeBotApi
 from tests.staff.helpers import Staff, ask_for_a_person, press, staff_says, staffed_bot
 
@@ -86,24 +87,66 @@ async def test_a_transcript_too_big_to_store_stops_neither_the_relay_nor_quick_e
         assert api.visible_messages(una.id) == []
 
 
-async def test_stopping_the_bot_lets_queued_relays_finish(
+def failed(api: FakeBotApi, chat: int) -> bool:
+    return any(c.params.get("chat_id") == chat and c.status == 502 for c in api.calls)
+
+
+async def applied(bot: Bot, updates: int) -> None:
+    """Wait until the bot applied `updates` more updates (their replies may still be queued)."""
+    target = bot._seen + updates
+    deadline = time.monotonic() + 30
+    while handled() < target:
+        assert time.monotonic() < deadline, "the bot did not apply the updates"
+        await asyncio.sleep(0.005)
+    bot._seen = handled()
+
+
+async def test_relays_both_ways_survive_a_failing_bot_api_and_a_restart_once_and_in_order(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    tia = api.add_user("Tia")
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+        await ask_for_a_person(bot, tia)
+        thread = staff.topic().message_thread_id
+        await press(bot, staff.mei, staff.card(thread), "claim")
+        # The Bot API fails every message to either side, then the bot stops (a deploy, a
+        # crash) with everything still queued.
+        api.fail_next("sendMessage", 502, "Bad Gateway", times=10_000, chat_id=staff.chat.id)
+        api.fail_next("sendMessage", 502, "Bad Gateway", times=10_000, chat_id=tia.id)
+        for i in range(4):
+            await api.user_sends(tia, f"survivor line {i}")
+            await api.group_sends(staff.chat, staff.mei, f"staff line {i}", thread_id=thread)
+        await applied(bot, 8)
+        # Her lane (relays both ways, in order) is held by the first failure.
+        await api.wait_for(lambda: failed(api, staff.chat.id) or failed(api, tia.id), timeout=30)
+    assert "survivor line" not in staff.text(thread)
+    api.clear_faults()
+    async with staffed_bot(api, runtime, tmp_path, staff) as bot:  # a new process
+        await bot.service.courier.drained(30)
+    topic = [m.text or "" for m in staff.in_topic(thread)]
+    from_her = [t for t in topic if "survivor line" in t]
+    assert from_her == [f"Survivor:\nsurvivor line {i}" for i in range(4)]  # once, in order
+    to_her = [m.text or "" for m in api.bot_messages(tia.id) if "staff line" in (m.text or "")]
+    assert [t.split("\n")[-1] for t in to_her] == [f"staff line {i}" for i in range(4)]
+
+
+async def test_a_failing_staff_chat_never_holds_back_the_survivors_crisis_screen(
     api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
 ) -> None:
     async with staffed_bot(api, runtime, tmp_path, staff) as bot:
-        tia = api.add_user("Tia")
-        await ask_for_a_person(bot, tia)
+        zoe = api.add_user("Zoe")
+        await ask_for_a_person(bot, zoe)
         thread = staff.topic().message_thread_id
-        desk = bot.service.desk
-        assert isinstance(desk, StaffDesk)
-        api.delay_next("sendMessage", 0.4, times=5, chat_id=staff.chat.id)
-        for i in range(5):
-            await api.user_sends(tia, f"before the restart {i}")
-        started = time.monotonic()
-        while desk.queued(tia.id) + staff.text(thread).count("before the restart") < 5:
-            assert time.monotonic() - started < 5
-            await asyncio.sleep(0.01)
-        assert desk.queued(tia.id) >= 2  # still waiting when the service stops
-    # The service stopped (a deploy): what was queued was posted first, in order.
-    text = staff.text(thread)
-    positions = [text.find(f"before the restart {i}") for i in range(5)]
-    assert -1 not in positions and positions == sorted(positions)
+        await press(bot, staff.mei, staff.card(thread), "claim")
+        api.fail_next("sendMessage", 502, "Bad Gateway", times=10_000, chat_id=staff.chat.id)
+        await api.user_sends(zoe, "are you there?")
+        await api.user_sends(zoe, "I want to kill myself")
+        await api.wait_for(  # her crisis screen, while both relays wait for the staff chat
+            lambda: any("findahelpline.com" in (m.text or "") for m in api.bot_messages(zoe.id)),
+            timeout=10,
+        )
+        assert "kill myself" not in staff.text(thread)
+        api.clear_faults()
+        await bot.settle(2, within=60)
+        text = staff.text(thread)
+        assert -1 < text.find("are you there?") < text.find("I want to kill myself")

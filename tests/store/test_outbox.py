@@ -83,6 +83,30 @@ async def test_quick_exit_drops_what_is_queued(store: Store) -> None:
     assert await store.take_messages(CHAT) == []
 
 
+async def test_relays_to_staff_have_a_lane_of_their_own_that_erasure_drops(
+    backend: Backend, store: Store
+) -> None:
+    relay = {"k": "staff", "text": SECRET_WORDS, "withheld": None}
+    async with store.conversation(CHAT, update_id=30) as conv:
+        conv.deliver([_send("your reply")])
+        conv.deliver([relay], urgent=True, staff=True)
+    assert SECRET_WORDS.encode() not in backend.raw_bytes()
+    claimed = await store.claim_outbox(10)
+    # Both lanes go at once: a slow staff chat never holds the survivor's replies back.
+    assert sorted(op["k"] for d in claimed for op in d.ops) == ["send", "staff"]
+    assert {d.chat_id for d in claimed} == {CHAT}
+    await store.release()
+    async with store.conversation(CHAT, update_id=31) as conv:  # quick exit: both lanes go
+        conv.forget()
+        conv.cancel_outbox()
+    assert await store.outbox_size() == 0
+    async with store.conversation(CHAT, update_id=32) as conv:
+        conv.deliver([_send("deleted, as you asked")])
+        conv.deliver([relay], urgent=True, staff=True)
+    await store.erase(CHAT, "delete")  # /delete: its answer still goes, nothing to staff
+    assert [op["k"] for d in await store.claim_outbox(10) for op in d.ops] == ["send"]
+
+
 async def test_an_update_older_than_the_newest_applied_is_stale(store: Store) -> None:
     async with store.conversation(CHAT, update_id=20) as conv:
         assert not conv.stale

@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -93,9 +93,12 @@ class Desk(Protocol):
 
     `survivor_left` reasons: "exit" and "delete" (their data is erased right after, and
     relays still queued for staff are dropped), "left" (a new start while with staff),
-    "blocked" (they blocked the bot). `from_survivor` must not make the survivor wait for
-    the staff chat: it queues the relay and returns.
+    "blocked" (they blocked the bot). A survivor's message for staff is an outbox operation
+    (`relay_op`), queued with the step that read it and carried out by the sender (`deliver`),
+    so the survivor never waits for the staff chat and a crash loses no relay.
     """
+
+    wake: Callable[[], None]  # the outbox has work: set by the service to its sender's
 
     def owns(self, chat_id: int) -> bool: ...
     def status(self) -> StaffStatus: ...
@@ -103,12 +106,9 @@ class Desk(Protocol):
     async def stop(self) -> None: ...
     async def handle(self, update: Update) -> None: ...
     async def opened(self, chat_id: int, state: State) -> None: ...
-    async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None: ...
+    def relay_op(self, text: str, withheld: str | None) -> Op: ...
+    async def deliver(self, chat_id: int, op: Op, sender: Sender) -> None: ...
     async def survivor_left(self, chat_id: int, reason: str) -> None: ...
-
-
-async def _nothing_queued(_: int) -> bool:
-    return True
 
 
 @dataclass(slots=True)
@@ -122,7 +122,6 @@ class Bridge:
     detector: Detector | None = None
     desk: Desk | None = None
     wake: Callable[[], None] = field(default=lambda: None)  # the outbox has work: deliver it
-    sent_to: Callable[[int], Awaitable[bool]] = field(default=_nothing_queued)
     flood: FloodGuard = field(init=False)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
@@ -308,6 +307,12 @@ class Bridge:
                     for reply in replies:
                         ops += self.sender.ops(reply, lang)
                     conv.deliver(ops, urgent=self._urgent(event))
+                    relays = [  # to staff, with this step, in the chat's staff lane
+                        self.desk.relay_op(e.text, e.withheld)
+                        for e in outcome.effects
+                        if isinstance(e, RelayToStaff) and self.desk is not None
+                    ]
+                    conv.deliver(relays, urgent=True, staff=True)
                     conv.track(incoming)  # with the step: /exit can clear it whatever follows
         if hide and message is not None:  # a code word: out of the chat before anything else
             await self.sender.delete_one(chat_id, message.message_id)
@@ -319,8 +324,6 @@ class Bridge:
         if quick:
             await self._quick_exit(chat_id, incoming, outcome)
             return
-        if outcome.effects and outcome.replies:
-            await self.sent_to(chat_id)  # the staff desk writes after this step's replies
         await self._effects(chat_id, outcome)
         for effect in outcome.effects:
             if isinstance(effect, LoadCase):
@@ -370,8 +373,6 @@ class Bridge:
                 )
             elif isinstance(effect, StartHandoff) and self.desk is not None:
                 await self.desk.opened(chat_id, state)
-            elif isinstance(effect, RelayToStaff) and self.desk is not None:
-                await self.desk.from_survivor(chat_id, effect.text, effect.withheld)
 
     async def _end_handoff(self, chat_id: int, outcome: Outcome, reason: str) -> None:
         if self.desk is not None and any(isinstance(e, EndHandoff) for e in outcome.effects):

@@ -2,8 +2,9 @@
 
 PTB's default HTTPXRequest costs several times the CPU per Bot API call of an aiohttp client
 session on the same loop (measured in README "Benchmarks"); the bot makes one or two calls per
-update. PTB keeps everything else: the JSON, the error mapping (`BaseRequest.post`), retries
-and the rate limiter. The bot never uploads files, so a request with files is refused.
+update. PTB keeps everything else: the JSON and the error mapping (`BaseRequest.post`); the
+bot paces its own sends (pacer.py). The bot never uploads files, so a request with files is
+refused.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Everything the bot writes to Telegram, with retries that give up cleanly.
 
-429s are waited out by PTB's AIORateLimiter; 5xx and timeouts are retried here with capped
+Every message waits for its turn in the bot's one `Pacer` (Telegram's rate limits), so 429s
+are rare; one that comes anyway is waited out (its `retry_after`) by the Sender that retries,
+and handed back to the outbox by the Courier's. 5xx and timeouts are retried here with capped
 exponential backoff; a user who blocked the bot raises `Blocked` at once, never a retry loop.
 A message whose markup Telegram refuses goes again as plain text: a crisis screen with a bad
 tag in some translation still arrives, only without bold.
@@ -30,15 +32,11 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from bot.channels.render import Renderer
 from bot.channels.telegram.keyboard import markup
+from bot.channels.telegram.pacer import Pacer
 from bot.flow.replies import Reply
 from bot.store import Store, StoreUnavailable
 from bot.store.outbox import LEASE, Delivery, Op
@@ -99,11 +97,14 @@ def as_plain(text: str) -> str:
 
 
 def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | RetryAfter)
+    """Worth trying again: a 429 (after its retry_after), a 5xx, a timeout, no connection."""
+    return isinstance(exc, RetryAfter) or (
+        isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+    )
 
 
 class Sender:
-    __slots__ = ("_attempts", "_timeouts", "_wait", "bot", "protect", "renderer")
+    __slots__ = ("_attempts", "_timeouts", "_wait", "bot", "pacer", "protect", "renderer")
 
     def __init__(
         self,
@@ -113,10 +114,12 @@ class Sender:
         attempts: int = 4,
         wait: float = 0.5,
         read_timeout: float | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.bot = bot
         self.renderer = renderer
         self.protect = protect
+        self.pacer = pacer  # None: no pacing (a local Bot API without limits)
         self._attempts = attempts
         self._wait = wait
         # Sends and edits wait longer than other calls: giving up early on a slow Telegram
@@ -147,11 +150,18 @@ class Sender:
         keyboard = markup(reply.token, rendered.buttons)
         return {"k": "markup", "mid": message_id, "kb": keyboard.to_dict() if keyboard else None}
 
+    def _backoff(self, state: RetryCallState) -> float:
+        """Telegram's `retry_after` for a 429, else capped exponential backoff."""
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RetryAfter):
+            return _seconds(exc.retry_after)
+        return float(min(self._wait * 2 ** (state.attempt_number - 1), 8 * self._wait))
+
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_transient),
-                wait=wait_exponential(multiplier=self._wait, max=8 * self._wait),
+                wait=self._backoff,
                 stop=stop_after_attempt(self._attempts),
                 reraise=True,
             ):
@@ -184,8 +194,24 @@ class Sender:
         keyboard: InlineKeyboardMarkup | None = None,
         protect: bool = False,
         thread_id: int | None = None,
+        *,
+        urgent: bool = False,
     ) -> Message:
-        """Send one HTML message; as plain text if Telegram refuses its markup."""
+        """Send one HTML message (when the pacer gives it its turn; `urgent` ones first), as
+        plain text if Telegram refuses its markup."""
+        if self.pacer is None:
+            return await self._send(chat_id, text, keyboard, protect, thread_id)
+        async with self.pacer.turn(chat_id, urgent):
+            return await self._send(chat_id, text, keyboard, protect, thread_id)
+
+    async def _send(
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: InlineKeyboardMarkup | None,
+        protect: bool,
+        thread_id: int | None,
+    ) -> Message:
 
         def send(body: str, mode: str | None) -> Callable[[], Awaitable[Message]]:
             return lambda: self.bot.send_message(
@@ -364,6 +390,9 @@ class Courier:
       try: their failure never holds back the replies after them.
 
     Each sent message id is tracked for quick exit in the transaction that records it sent.
+    A survivor's relay to staff ("staff") is one of their chat's operations, posted by the
+    staff desk in their topic. Every send waits for its turn in the pacer (Telegram's rate
+    limits); a row waiting for its turn does not hold one of the `concurrency` slots.
     """
 
     def __init__(
@@ -377,8 +406,10 @@ class Courier:
         max_backoff: float = 30.0,
         lease: dt.timedelta = LEASE,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
+        staff: Callable[[int, Op, Sender], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        self._staff = staff  # posts a survivor's relay in their staff topic (bot/staff)
         self.sender = sender
         self._concurrency = concurrency
         self._poll = poll
@@ -402,6 +433,8 @@ class Courier:
         # Group commit: what finished while the last advance was being committed.
         self._advances: list[tuple[Delivery, int, list[int], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        if sender.pacer is not None:  # a row waiting for its chat's turn frees its slot
+            sender.pacer.on_wait = self.wake
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -450,17 +483,6 @@ class Courier:
             self.wake()
             await asyncio.sleep(0.01)
 
-    async def sent_to(self, chat_id: int, within: float = 5.0) -> bool:
-        """Wait (up to `within` seconds) until what is queued for a chat went out: for the
-        few messages written outside the outbox (the staff desk's) that must come after."""
-        deadline = time.monotonic() + within
-        self.wake()
-        while await self.store.outbox_pending(chat_id):
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.01)
-        return True
-
     async def _queued(self) -> int:
         try:
             return await self.store.outbox_size()
@@ -471,7 +493,7 @@ class Courier:
         leading = False
         while True:
             self._wake.clear()
-            room = self._concurrency - len(self._inflight)
+            room = self._concurrency - len(self._inflight) + self._pacing()
             if not leading or time.monotonic() - self._checked > self._poll:
                 self._checked = time.monotonic()
                 was, leading = leading, await self.store.lead()
@@ -503,6 +525,12 @@ class Courier:
                     task.add_done_callback(partial(self._finished, delivery.id))
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    def _pacing(self) -> int:
+        """Rows waiting for their turn to send: they hold no connection, so they do not
+        keep other chats' rows (which may go at once) from being claimed."""
+        pacer = self.sender.pacer
+        return min(pacer.waiting, len(self._inflight)) if pacer is not None else 0
 
     async def _advance(self, d: Delivery, done: int, sent: list[int]) -> bool:
         """`Store.advance`, committed together with the others that finish meanwhile."""
@@ -543,7 +571,7 @@ class Courier:
                 op = d.ops[i]
                 cosmetic = op.get("k") in ("edit", "markup")
                 try:
-                    sent = await self._do(d.chat_id, op)
+                    sent = await self._do(d.chat_id, op, d.urgent)
                 except Blocked:
                     await self.store.drop_chat_outbox(d.chat_id)
                     if self._on_blocked is not None:
@@ -583,12 +611,12 @@ class Courier:
         except StoreUnavailable:
             log.info("outbox: the store is unavailable; the row is tried again later")
 
-    async def _do(self, chat_id: int, op: Op) -> list[int]:
+    async def _do(self, chat_id: int, op: Op, urgent: bool) -> list[int]:
         kind = op.get("k")
         keyboard = InlineKeyboardMarkup.de_json(op["kb"], None) if op.get("kb") else None
         if kind == "send":
             message = await self.sender.send(
-                chat_id, op["text"], keyboard, bool(op.get("protect"))
+                chat_id, op["text"], keyboard, bool(op.get("protect")), urgent=urgent
             )
             return [message.message_id]
         if kind == "edit":
@@ -604,6 +632,9 @@ class Courier:
             return []
         if kind == "delete":
             await self.sender.delete(chat_id, [int(m) for m in op["ids"]])
+            return []
+        if kind == "staff" and self._staff is not None:  # to the staff chat: no id to track
+            await self._staff(chat_id, op, self.sender)
             return []
         log.warning("outbox: unknown operation %r skipped", kind)
         return []

@@ -19,14 +19,11 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    BaseRateLimiter,
-)
+from telegram.ext import Application
 
 from bot.channels.telegram.bridge import Bridge, Desk
 from bot.channels.telegram.http import AiohttpRequest
+from bot.channels.telegram.pacer import Limits, Pacer
 from bot.channels.telegram.sender import Courier, Sender
 from bot.config import Settings
 from bot.flow import keys
@@ -106,7 +103,7 @@ class TelegramService:
         *,
         webhook: bool = False,
         desk: DeskFactory | None = None,
-        rate_limiter: BaseRateLimiter[int] | None = None,
+        limits: Limits | None = None,
         retry_wait: float = 0.5,
         send_timeout: float = SEND_READ_TIMEOUT_S,
         courier_poll: float = 1.0,
@@ -122,9 +119,9 @@ class TelegramService:
         self.store = store
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         api = settings.telegram_api_url
-        limiter: BaseRateLimiter[int] | None = rate_limiter or (
-            AIORateLimiter(max_retries=3) if settings.telegram_rate_limit else None
-        )
+        # One pacer for every message this process sends (the outbox's and the few sent
+        # directly); PTB's own rate limiter is not used (see pacer.py for why).
+        self.pacer = Pacer(limits) if settings.telegram_rate_limit else None
         builder = (
             Application.builder()
             .token(token)
@@ -133,12 +130,14 @@ class TelegramService:
             .request(AiohttpRequest(64, read_timeout=15, connect_timeout=10))
             .get_updates_request(AiohttpRequest(1, read_timeout=40, connect_timeout=10))
         )
-        if limiter is not None:
-            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
         builder = builder.updater(None)  # polling is ours (run_polling): at least once
         self.application = builder.build()
         self.sender = Sender(
-            self.application.bot, runtime.renderer, settings.protect_content, wait=retry_wait
+            self.application.bot,
+            runtime.renderer,
+            settings.protect_content,
+            wait=retry_wait,
+            pacer=self.pacer,
         )
         self.desk = desk(self.sender) if desk is not None else None
         # The outbox's own sender: one try per call (the outbox retries, knowing what is
@@ -151,11 +150,15 @@ class TelegramService:
                 settings.protect_content,
                 attempts=1,
                 read_timeout=send_timeout,
+                pacer=self.pacer,
             ),
             poll=courier_poll,
             backoff=retry_wait * 2,
             on_blocked=self._blocked,
+            staff=self.desk.deliver if self.desk is not None else None,
         )
+        if self.desk is not None:
+            self.desk.wake = self.courier.wake
         self.bridge = Bridge(
             settings,
             runtime.engine,
@@ -166,7 +169,6 @@ class TelegramService:
             detector=detector,
             desk=self.desk,
             wake=self.courier.wake,
-            sent_to=self.courier.sent_to,
         )
         if clock is not None:
             self.bridge.clock = clock

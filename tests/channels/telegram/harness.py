@@ -15,7 +15,6 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import REGISTRY
-from telegram.ext import AIORateLimiter
 
 from bot.channels.telegram import TelegramService
 from bot.channels.telegram.sender import Sender
@@ -120,6 +119,7 @@ def settings_for(api: FakeBotApi, data_dir: Path, **overrides: Any) -> Settings:
         "telegram_api_url": api.base_url,
         "data_dir": data_dir,
         "flood_messages": 30,
+        "telegram_rate_limit": False,  # the fake enforces no limits unless a test asks
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -152,7 +152,6 @@ async def running_bot(
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,
         courier_poll=0.05, send_timeout=send_timeout, poll_pause=0.05,
-        rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
         desk=desk if clock is not None else None, clock=clock,
     )  # fmt: skip
     bot = Bot(api, service, settings, port)

@@ -336,6 +336,7 @@ class _NoStaff:
 
     def __init__(self, status: object) -> None:
         self._status = status
+        self.wake = lambda: None
 
     def owns(self, chat_id: int) -> bool:
         return False
@@ -349,7 +350,10 @@ class _NoStaff:
     async def opened(self, chat_id: int, state: object) -> None:
         return None
 
-    async def from_survivor(self, chat_id: int, text: str, withheld: str | None) -> None:
+    def relay_op(self, text: str, withheld: str | None) -> dict[str, object]:
+        return {"k": "staff"}
+
+    async def deliver(self, chat_id: int, op: object, sender: object) -> None:
         await asyncio.sleep(0)
 
     async def survivor_left(self, chat_id: int, reason: str) -> None:
