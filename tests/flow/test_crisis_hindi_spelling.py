@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.flow.crisis import CrisisMatcher
+from bot.runtime import Runtime
 
 
 def hinglish(phrase: str, text: str, texting: bool = True) -> str | None:
@@ -60,3 +61,16 @@ def test_a_different_devanagari_vowel_is_a_different_word() -> None:
     m = CrisisMatcher({"danger": ["मार रहा है"]})
     assert m.match("वो मुझे मार रहा है") == "danger"
     assert m.match("मेरा फोन मर रहा है") is None  # the battery is dying
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mjhe ghr me bnd kr rkha h",
+        "wo mera pcha kr rha h abhi b piche h",
+        "jine ka mn nhi h",
+        "मेरा पिछा कर रहा हे वो",
+    ],
+)
+def test_the_shipped_hindi_lists_catch_texting_spellings(runtime: Runtime, text: str) -> None:
+    assert runtime.engine.crisis.match(text) in ("danger", "selfharm")
