@@ -24,9 +24,9 @@ Phrase syntax (one phrase per line):
   shorter words never do.
 - Hindi: nukta, anusvara and chandrabindu are ignored, short and long i and u are the same,
   and य before a vowel sign is the vowel (``नही`` = ``नहीं``, ``पिछा`` = ``पीछा``,
-  ``गयी`` = ``गई``). A romanised Hindi list word also matches typed with its a's left out,
-  each between consonants (``nhi``, ``krna``, ``ghr``; ``bhi`` is not bhai: an a next to a
-  vowel stays).
+  ``गयी`` = ``गई``). A romanised Hindi list word also matches typed with its a's (or u's, if
+  a vowel remains) left out, each between consonants (``nhi``, ``krna``, ``mr``, ``mjhe``;
+  ``bhi`` is not bhai: an a next to a vowel stays).
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -75,7 +75,7 @@ CHAR_GAP = 3  # characters allowed at a space, in scripts written without spaces
 LONG_CHAR_GAP = 10
 TYPO_MIN = 6  # shortest word that tolerates a typo
 MAX_CHARS = 4096
-VOWELS_DROPPED = ("hi",)  # locales whose romanised list words also match typed without a's
+VOWELS_DROPPED = ("hi",)  # locales whose romanised list words also match typed without a/u
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -368,7 +368,7 @@ def _deletes(word: str) -> set[str]:
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
 
 
-_LATIN_WORD = re.compile("[a-z]{3,}")
+_LATIN_WORD = re.compile("[a-z]{2,}")
 _VOWELS = frozenset("aeiou")
 
 
@@ -378,23 +378,27 @@ def _squeeze(word: str) -> str:
 
 
 def _skeleton(word: str) -> str:
-    """The word without the a's that texting may leave out (nahi: nhi)."""
-    return word[:1] + "".join(c for c in word[1:] if c != "a")
+    """The word without the a's and u's that texting may leave out (nahi: nhi, mujhe: mjhe)."""
+    return word[:1] + "".join(c for c in word[1:] if c not in "au")
 
 
 def _vowels_dropped(word: str, typed: str) -> bool:
-    """Whether `typed` is `word` (both squeezed) with some a's left out, each between two
-    consonants (Hinglish texting: nahi: nhi, rakha: rkha, karna: krna, ghar: ghr). An a next to
-    another vowel stays (bhai is not bhi, main not min), as do the first and last letters."""
+    """Whether `typed` is `word` (both squeezed) with some a's or u's left out, each between two
+    consonants (Hinglish texting: nahi: nhi, karna: krna, ghar: ghr, mar: mr, mujhe: mjhe). An
+    a or u next to another vowel stays (bhai is not bhi, main not min), as do the first and
+    last letters; a word left without vowels has lost only a's (pulis is not pls)."""
     if len(typed) >= len(word) or typed[:1] != word[:1] or typed[-1:] != word[-1:]:
         return False
     j = 0
+    lost_u = False
     for i, c in enumerate(word):
         if j < len(typed) and c == typed[j]:
             j += 1
-        elif c != "a" or word[i - 1] in _VOWELS or word[i + 1 : i + 2] in _VOWELS:
+        elif c not in "au" or word[i - 1] in _VOWELS or word[i + 1 : i + 2] in _VOWELS:
             return False
-    return j == len(typed)
+        else:
+            lost_u = lost_u or c == "u"
+    return j == len(typed) and (not lost_u or not _VOWELS.isdisjoint(typed))
 
 
 class _Words:
@@ -448,12 +452,12 @@ class _Words:
         )
 
     def drop_vowels(self, alt: _Alt) -> None:
-        """Let a romanised word also match typed with its a's left out (nahi: nhi)."""
+        """Let a romanised word also match typed with its a's or u's left out (nahi: nhi)."""
         word = _plain(alt.word)
         if alt.prefix or word not in self.exact or not _LATIN_WORD.fullmatch(word):
             return
         squeezed = _squeeze(word)
-        if len(squeezed) >= 4:
+        if len(squeezed) >= 3:
             entry = (squeezed, self.exact[word])
             self.dropped.setdefault(_skeleton(squeezed), []).append(entry)
 
@@ -714,7 +718,7 @@ class CrisisMatcher:
         texting: Iterable[str] = (),
     ) -> None:
         """`texting`: phrases (also given in `phrases`) of a language typed romanised with its
-        a's left out (Hinglish: nhi, krna, ghr); their words also match so."""
+        a's and u's left out (Hinglish: nhi, krna, mjhe); their words also match so."""
         self._possible = possible  # a model's verdict: at most the "possible" tier
         self._words = _Words(typos=True)
         self._engine = _Engine(

@@ -26,6 +26,10 @@ def test_hinglish_typed_without_its_as_matches_the_list_word(text: str) -> None:
     assert hinglish("ghar me band (kar|kr) rakha", text) == "danger"
 
 
+def test_a_u_may_be_left_out_too_and_two_letters_are_enough() -> None:
+    assert hinglish("(mujhe|muje) maar dega", "wo mjhe mr dega plz") == "danger"
+
+
 def test_only_lists_of_languages_typed_so_match_without_vowels() -> None:
     assert hinglish("ghar me band (kar|kr) rakha", "ghr me bnd kr rkha", texting=False) is None
 
@@ -33,7 +37,8 @@ def test_only_lists_of_languages_typed_so_match_without_vowels() -> None:
 @pytest.mark.parametrize(
     ("phrase", "text"),
     [
-        ("pills", "he posted my pics pls help"),  # only a's are left out, not i
+        ("pills", "he posted my pics pls help"),  # an i is never left out
+        ("bus ke aage", "bs ke aage kuch nahi pata"),  # bs is bas: a u is kept if no vowel is left
         ("bhai maar raha", "wo bhi maar raha tha mazak me"),  # an a next to a vowel stays
         ("maara hai", "mar gaya hai phone"),  # the last letter stays
     ],
