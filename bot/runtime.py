@@ -13,7 +13,7 @@ from bot.channels.render import Renderer
 from bot.config import Settings
 from bot.flow import crisis_model, keys
 from bot.flow.check import Report, check_all
-from bot.flow.crisis import CrisisMatcher
+from bot.flow.crisis import VOWELS_DROPPED, CrisisMatcher
 from bot.flow.directory import Directory
 from bot.flow.engine import Engine
 from bot.flow.model import Flow
@@ -92,6 +92,7 @@ def crisis_matcher(
     """
     phrases: dict[str, list[str]] = {}
     not_crisis: list[str] = []
+    texting: list[str] = []
 
     def own_list(code: str, key: str) -> list[str]:
         """A language's own list, even marked fuzzy: switching crisis words off because the
@@ -102,6 +103,9 @@ def crisis_matcher(
     for code in catalogs.codes:
         for kind, key in keys.CRISIS_WORDS.items():
             phrases.setdefault(kind, []).extend(own_list(code, key))
+            if code in VOWELS_DROPPED:
+                texting.extend(own_list(code, key))
         if exclusions:
             not_crisis.extend(own_list(code, keys.CRISIS_NOT))
-    return CrisisMatcher(phrases, not_crisis, crisis_model.load().is_possible if model else None)
+    possible = crisis_model.load().is_possible if model else None
+    return CrisisMatcher(phrases, not_crisis, possible, texting)

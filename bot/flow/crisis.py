@@ -25,6 +25,11 @@ Phrase syntax (one phrase per line):
   typed twice and a letter held down (มากกกก) are folded, and in a crisis phrase word of 4+
   letters the text may lack a tone mark (ไมอยาก), never have another, and may write a vowel
   short for long or long for short (อยุ่, ชิวิต).
+- Hindi: nukta, anusvara and chandrabindu are ignored, short and long i and u are the same,
+  and य before a vowel sign is the vowel (``नही`` = ``नहीं``, ``पिछा`` = ``पीछा``,
+  ``गयी`` = ``गई``). A romanised Hindi list word also matches typed with its a's (or u's, if
+  a vowel remains) left out, each between consonants (``nhi``, ``krna``, ``mr``, ``mjhe``;
+  ``bhi`` is not bhai: an a next to a vowel stays).
 - Words match whole words; ``word*`` matches any word beginning with ``word`` (``mat*`` matches
   matar, matarme, mato).
 - ``(a|b|c*)`` gives alternatives for one word slot: ``(kill*|hurt*|hit*) me``. An alternative
@@ -79,6 +84,7 @@ THAI_LONG_CHAR_GAP = 20
 TYPO_MIN = 6  # shortest word that tolerates a typo
 THAI_LENIENT_MIN = 4  # shortest Thai phrase word (tone marks aside) that may lack a tone mark
 MAX_CHARS = 4096
+VOWELS_DROPPED = ("hi",)  # locales whose romanised list words also match typed without a/u
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -177,6 +183,23 @@ def fold(text: str, tones: bool = False) -> str:
     return _thai(text) if _IS_THAI.search(text) else text
 
 
+_IS_DEVANAGARI = re.compile("[\u0900-\u097f]")
+# Spellings Hindi writers mix up: nukta or not (ज़/ज), chandrabindu, anusvara or none (हूँ/हूं/हू,
+# नहीं/नही), short or long i and u (पिछा/पीछा, हु/हू), and य before a vowel sign (गयी/गई, लिये/लिए).
+_DEVANAGARI_FOLD = str.maketrans(
+    {"\u093c": None, "\u0901": None, "\u0902": None, "\u093f": "\u0940", "\u0941": "\u0942"}
+)
+_DEVANAGARI_YA = re.compile("(?<=[\u0900-\u094c\u094e-\u097f])\u092f(\u0940|\u0947)")
+
+
+def _devanagari(word: str) -> str:
+    """A Hindi word as list words and text words are compared: spelling variants folded."""
+    if not _IS_DEVANAGARI.search(word):
+        return word
+    word = word.translate(_DEVANAGARI_FOLD)
+    return _DEVANAGARI_YA.sub(lambda m: "\u0908" if m[1] == "\u0940" else "\u090f", word)
+
+
 def _vietnamese(word: str) -> bool:
     """Whether a word (kept with its tones) carries marks only Vietnamese writes."""
     return bool(_VIET.search(unicodedata.normalize("NFD", word)))
@@ -256,7 +279,7 @@ def _parse(phrase: str) -> Iterator[list[tuple[_Slot, int]]]:
 def _alt(word: str) -> _Alt:
     """A word of a phrase written with its tones: folded, and its tones kept if Vietnamese."""
     bare = word.rstrip("*")
-    folded = fold(bare)
+    folded = _devanagari(fold(bare))
     return _Alt(folded, word.endswith("*"), bare if _vietnamese(bare) else "")
 
 
@@ -405,11 +428,45 @@ def _deletes(word: str) -> set[str]:
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
 
 
+_LATIN_WORD = re.compile("[a-z]{2,}")
+_VOWELS = frozenset("aeiou")
+
+
+def _squeeze(word: str) -> str:
+    """Doubled letters as one (maar: mar, chakkar: chakar)."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _skeleton(word: str) -> str:
+    """The word without the a's and u's that texting may leave out (nahi: nhi, mujhe: mjhe)."""
+    return word[:1] + "".join(c for c in word[1:] if c not in "au")
+
+
+def _vowels_dropped(word: str, typed: str) -> bool:
+    """Whether `typed` is `word` (both squeezed) with some a's or u's left out, each between two
+    consonants (Hinglish texting: nahi: nhi, karna: krna, ghar: ghr, mar: mr, mujhe: mjhe). An
+    a or u next to another vowel stays (bhai is not bhi, main not min), as do the first and
+    last letters; a word left without vowels has lost only a's (pulis is not pls)."""
+    if len(typed) >= len(word) or typed[:1] != word[:1] or typed[-1:] != word[-1:]:
+        return False
+    j = 0
+    lost_u = False
+    for i, c in enumerate(word):
+        if j < len(typed) and c == typed[j]:
+            j += 1
+        elif c not in "au" or word[i - 1] in _VOWELS or word[i + 1 : i + 2] in _VOWELS:
+            return False
+        else:
+            lost_u = lost_u or c == "u"
+    return j == len(typed) and (not lost_u or not _VOWELS.isdisjoint(typed))
+
+
 class _Words:
     """Which vocabulary entries (exact words, stems*) a text word stands for."""
 
     __slots__ = (
         "any_tone",
+        "dropped",
         "exact",
         "fuzzy",
         "fuzzy_stems",
@@ -428,6 +485,7 @@ class _Words:
         self.stem_lengths: list[int] = []
         self.fuzzy: dict[str, set[str]] = {}  # deletion neighbourhood -> words of 6+ letters
         self.fuzzy_stems: dict[str, list[str]] = {}  # first letter -> stems of 6+ letters
+        self.dropped: dict[str, list[tuple[str, int]]] = {}  # skeleton -> Hinglish words
 
     def id_of(self, alt: _Alt) -> int:
         table = self.stems if alt.prefix else self.exact
@@ -453,6 +511,16 @@ class _Words:
             or any(word.startswith(t) if stem else word == t for t, stem in self.tones[i])
         )
 
+    def drop_vowels(self, alt: _Alt) -> None:
+        """Let a romanised word also match typed with its a's or u's left out (nahi: nhi)."""
+        word = _plain(alt.word)
+        if alt.prefix or word not in self.exact or not _LATIN_WORD.fullmatch(word):
+            return
+        squeezed = _squeeze(word)
+        if len(squeezed) >= 3:
+            entry = (squeezed, self.exact[word])
+            self.dropped.setdefault(_skeleton(squeezed), []).append(entry)
+
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
         if not self.typos:
@@ -471,6 +539,11 @@ class _Words:
     def _lookup(self, form: str) -> Iterator[int]:
         if form in self.exact:
             yield self.exact[form]
+        if self.dropped and _LATIN_WORD.fullmatch(form):
+            typed = _squeeze(form)
+            for word, wid in self.dropped.get(_skeleton(typed), ()):
+                if _vowels_dropped(word, typed):
+                    yield wid
         for n in self.stem_lengths:
             if n > len(form):
                 break
@@ -491,7 +564,7 @@ class _Words:
 def _forms(token: str) -> set[str]:
     """The spellings a text word may stand for: as typed, apostrophes dropped, without an
     elided French article, with repeated letters squeezed, without Arabic/Persian prefixes."""
-    forms = {token.replace("'", "")}
+    forms = {_devanagari(token.replace("'", ""))}
     head, sep, tail = token.partition("'")
     if sep and len(head) <= 3 and tail:
         forms.add(tail.replace("'", ""))
@@ -715,12 +788,20 @@ class CrisisMatcher:
         phrases: Mapping[CrisisKind, Iterable[str]],
         exclusions: Iterable[str] = (),
         possible: Callable[[str], bool] | None = None,
+        texting: Iterable[str] = (),
     ) -> None:
+        """`texting`: phrases (also given in `phrases`) of a language typed romanised with its
+        a's and u's left out (Hinglish: nhi, krna, mjhe); their words also match so."""
         self._possible = possible  # a model's verdict: at most the "possible" tier
         self._words = _Words(typos=True)
         self._engine = _Engine(
             ((kind, p) for kind in phrases for p in phrases[kind] if p.strip()), self._words
         )
+        for raw in texting:
+            for slots in _parse(normalize(raw, tones=True)):
+                for alts, _ in slots:
+                    for alt in alts:
+                        self._words.drop_vowels(alt)
         # Not-a-crisis phrases are matched without typos: they must never hide a crisis by chance.
         self._not_words = _Words(typos=False)
         self._not = _Engine((("not", p) for p in exclusions if p.strip()), self._not_words)
