@@ -182,6 +182,8 @@ def save_cache(runtime: Runtime, settings: Settings) -> None:
                     old.unlink()
     except OSError as exc:
         log.info("start-up cache not written (%s): the next start builds again", exc.strerror)
+    except Exception:  # a bug must not stop the bot: it only starts slower next time
+        log.exception("start-up cache not written")
     finally:
         runtime.engine.crisis.drop_programs()
 

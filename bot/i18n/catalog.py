@@ -93,6 +93,14 @@ class Catalogs:
         self.codes = [c.code for c in catalogs]
         self._chains: dict[str, list[str]] = {}
 
+    def __getstate__(self) -> tuple[dict[str, Catalog], list[str]]:
+        """Without the chains looked up for clients' language codes (start-up cache)."""
+        return self.by_code, self.codes
+
+    def __setstate__(self, state: tuple[dict[str, Catalog], list[str]]) -> None:
+        self.by_code, self.codes = state
+        self._chains = {}
+
     @classmethod
     def load(cls, folder: Path) -> Catalogs:
         problems: list[str] = []
