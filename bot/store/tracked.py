@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
@@ -22,6 +22,14 @@ from bot.store.tables import OutboxRow, TrackedRow
 
 TRACK_TTL = dt.timedelta(hours=48)  # Telegram lets a bot delete messages up to 48 h old
 MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
+
+
+# Built once: building a statement costs more CPU than running it (hot path: every update).
+_TRACKED = (
+    select(TrackedRow.key_id, TrackedRow.messages_enc)
+    .where(col(TrackedRow.subject) == bindparam("subject"))
+    .with_for_update()
+)
 
 
 @dataclass(slots=True)
@@ -78,13 +86,7 @@ class Tracked(StoreCore):
     ) -> ChatKey:
         """The chat's tracked row, locked, and its data key: from `known` if there, else
         fetched in one key store round trip with the keys `also` (found ones in `.fetched`)."""
-        row = (
-            await conn.execute(
-                select(TrackedRow.key_id, TrackedRow.messages_enc)
-                .where(col(TrackedRow.subject) == subject)
-                .with_for_update()
-            )
-        ).first()
+        row = (await conn.execute(_TRACKED, {"subject": subject})).first()
         chat = ChatKey(subject, row is not None)
         known = known or {}
         wanted = [k for k in also if k not in known]
