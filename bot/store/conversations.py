@@ -40,6 +40,8 @@ LAST_UPDATE = "__update"  # inside the encrypted state: the newest update id app
 _PROCESSED = select(ProcessedUpdate.update_id).where(
     col(ProcessedUpdate.update_id) == bindparam("update_id")
 )
+_SAVE = update(ConversationRow).where(col(ConversationRow.subject) == bindparam("b_subject"))
+_APPLIED = insert(ProcessedUpdate)
 _STATE = (
     select(ConversationRow.key_id, ConversationRow.state_enc, ConversationRow.expires_at)
     .where(col(ConversationRow.subject) == bindparam("subject"))
@@ -221,11 +223,7 @@ class Conversations(Outbox):
                                 insert(ConversationRow).values(subject=subject, **values)
                             )
                         else:
-                            await conn.execute(
-                                update(ConversationRow)
-                                .where(col(ConversationRow.subject) == subject)
-                                .values(**values)
-                            )
+                            await conn.execute(_SAVE, {"b_subject": subject, **values})
                     elif row is not None and (conv._forget or reset or row.expires_at <= now):
                         await conn.execute(
                             delete(ConversationRow).where(col(ConversationRow.subject) == subject)
@@ -244,9 +242,7 @@ class Conversations(Outbox):
                         await self._enqueue(conn, chat, pending)
                     if update_id is not None:
                         await conn.execute(
-                            insert(ProcessedUpdate).values(
-                                update_id=update_id, seen_at=hour_floor(now)
-                            )
+                            _APPLIED, {"update_id": update_id, "seen_at": hour_floor(now)}
                         )
                 await conn.commit()
         finally:

@@ -25,6 +25,7 @@ MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
 
 
 # Built once: building a statement costs more CPU than running it (hot path: every update).
+_RETRACK = update(TrackedRow).where(col(TrackedRow.subject) == bindparam("b_subject"))
 _TRACKED = (
     select(TrackedRow.key_id, TrackedRow.messages_enc)
     .where(col(TrackedRow.subject) == bindparam("subject"))
@@ -139,9 +140,7 @@ class Tracked(StoreCore):
         if not chat.exists:
             await conn.execute(insert(TrackedRow).values(subject=chat.subject, **values))
         else:
-            await conn.execute(
-                update(TrackedRow).where(col(TrackedRow.subject) == chat.subject).values(**values)
-            )
+            await conn.execute(_RETRACK, {"b_subject": chat.subject, **values})
         chat.exists = True
         chat.entries = entries
         return shred
