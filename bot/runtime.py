@@ -6,10 +6,11 @@ survivor must never meet a raw key, a missing placeholder or a dead end.
 Checking the data and building the crisis matcher (30,000 phrases in 16 languages, and the
 regexes of the unspaced scripts) took about 5 s at every start. A running bot therefore keeps
 what it assembled, once checked and every regex compiled, in `<data dir>/cache/`, under a hash
-of every file of flows/, locales/ and the bot's own code (and the Python version): any edit to
-a list, a flow or the code makes a new one. The cache holds only what those files say, never
-anything a survivor typed. It is read only when this user owns it and nobody else can write it
-(it is a pickle); a folder that cannot be written just means building at every start.
+of every file of flows/, locales/ and the bot's own code (and the Python and pydantic
+versions): any edit to a list, a flow or the code makes a new one. The cache holds only what
+those files say, never anything a survivor typed. It is read only when this user owns it and
+nobody else can write it (it is a pickle); a folder that cannot be written just means building
+at every start.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pydantic
 
 from bot.channels.render import Renderer
 from bot.config import Settings
@@ -110,7 +113,8 @@ def _cache_dir(settings: Settings) -> Path:
 def cache_key(settings: Settings) -> str:
     """A hash of everything the runtime is built from (about 20 ms)."""
     h = hashlib.sha256(_CACHE_FORMAT + sys.version.encode())
-    h.update(f"\0{settings.default_locale}".encode())
+    # The flow and directory are pydantic models: pickled as pydantic's own state.
+    h.update(f"\0{pydantic.VERSION}\0{settings.default_locale}".encode())
     for root, suffixes in (
         (settings.flows_dir, None),
         (settings.locales_dir, None),
