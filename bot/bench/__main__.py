@@ -6,7 +6,8 @@ conversations, `--concurrency` of them at a time, tapping the buttons the bot sh
 table: updates/s; latency p50/p95/p99 from request to acknowledgement and from update to the
 reply arriving at the Bot API; Bot API calls per update; the most messages sent in any one
 second (Telegram allows about 30 per bot); CPU ms per update and peak RSS of the workers; and
-start-up time to ready. The bare bot is a python-telegram-bot echo bot on aiohttp fed the same
+start-up time to ready (a restart, reading the start-up cache; in brackets the first start,
+which builds it). The bare bot is a python-telegram-bot echo bot on aiohttp fed the same
 number and kinds of updates. Figures are printed, never asserted: compare runs on one machine.
 """
 
@@ -33,6 +34,7 @@ import aiohttp
 SECRET = "bench-secret"
 PG = "postgresql://postgres@127.0.0.1:5432"
 TICK = os.sysconf("SC_CLK_TCK")
+SAMPLE_EVERY = 10_000  # updates between two RSS samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class Result:
     cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     start_seconds: float = 0.0
+    first_start_seconds: float = 0.0
+    rss_mb: list[tuple[int, float]] = field(default_factory=list)  # (updates, RSS) samples
     lost: int = 0
     note: str = ""
 
@@ -212,6 +216,18 @@ async def _workers(
             )  # fmt: skip
             if await upgrade.wait() != 0:
                 raise RuntimeError("helpline db upgrade failed")
+        if sc.bot == "helpline":  # a first start builds the start-up cache the others read
+            env = _env(api.base_url, api.token, ports[0], urls, folder, sc.limiter)
+            started = time.perf_counter()
+            first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve",
+                                                         env=env)  # fmt: skip
+            try:
+                await _ready([ports[0]], [first])
+                result.first_start_seconds = time.perf_counter() - started
+                await _cache_written(folder / "cache")
+            finally:
+                first.terminate()
+                await first.wait()
         started = time.perf_counter()
         try:
             for port in ports:
@@ -223,16 +239,7 @@ async def _workers(
                 procs.append(
                     await asyncio.create_subprocess_exec(sys.executable, "-m", *module, env=env)
                 )
-            async with aiohttp.ClientSession() as http:
-                for port, proc in zip(ports, procs, strict=True):
-                    while True:
-                        if proc.returncode is not None:
-                            raise RuntimeError(f"a worker exited with {proc.returncode}")
-                        with contextlib.suppress(aiohttp.ClientError):
-                            async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
-                                if r.status == 200:
-                                    break
-                        await asyncio.sleep(0.02)
+            await _ready(ports, procs)
             result.start_seconds = time.perf_counter() - started
             yield [(p.pid, port) for p, port in zip(procs, ports, strict=True)]
         finally:
@@ -245,6 +252,27 @@ async def _workers(
                     proc.kill()
 
 
+async def _cache_written(folder: Path) -> None:
+    for _ in range(1200):
+        if await asyncio.to_thread(lambda: any(folder.glob("runtime-*.pickle"))):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the first start wrote no start-up cache in 120 s")
+
+
+async def _ready(ports: list[int], procs: list[asyncio.subprocess.Process]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for port, proc in zip(ports, procs, strict=True):
+            while True:
+                if proc.returncode is not None:
+                    raise RuntimeError(f"a worker exited with {proc.returncode}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
+                        if r.status == 200:
+                            break
+                await asyncio.sleep(0.02)
+
+
 # ---------------------------------------------------------------- the load
 
 
@@ -252,8 +280,12 @@ class Load:
     """Chats that talk like survivors: /start, then a tap on one of the offered buttons at a
     time until the goodbye (or a step budget); the echo bot gets the same kinds of updates."""
 
-    def __init__(self, api: Any, ports: list[int], echo: bool, steps: int, seed: int) -> None:
+    def __init__(self, api: Any, ports: list[int], echo: bool, steps: int, seed: int,
+                 rate: float = 0.0, sample: Any = None) -> None:  # fmt: skip
         self.api = api
+        self.interval = 1 / rate if rate else 0.0  # a fixed rate: one update per interval
+        self.next_at = 0.0
+        self.sample = sample  # called every SAMPLE_EVERY updates (RSS)
         self.urls = [f"http://127.0.0.1:{p}/telegram" for p in ports]
         self.echo = echo
         self.steps = steps
@@ -270,6 +302,10 @@ class Load:
 
     async def _deliver(self, http: aiohttp.ClientSession, chat: int, update: dict[str, Any],
                        result: Result) -> None:  # fmt: skip
+        if self.interval:  # open loop: updates leave on a fixed schedule, not when answered
+            now = time.perf_counter()
+            at = self.next_at = max(self.next_at + self.interval, now)
+            await asyncio.sleep(at - now)
         url = self.urls[self.next_url % len(self.urls)]
         self.next_url += 1
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -281,6 +317,8 @@ class Load:
         result.ack.append(time.perf_counter() - start)
         await self.api.webhook_reply(answer)  # a method in the answer, as Telegram does
         result.updates += 1
+        if self.sample is not None and result.updates % SAMPLE_EVERY == 0:
+            self.sample(result.updates)
         try:
             result.reply.append(await asyncio.wait_for(waiter, 10) - start)
         except TimeoutError:
@@ -344,8 +382,17 @@ _FORWARD = {"ok", "no", "self", "adult", "under18", "shared", "threatened", "rea
             "_done", "done", "_continue", "unsure", "skip"}  # fmt: skip
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int,
-                       profile: Path | None = None) -> Result:  # fmt: skip
+                       profile: Path | None = None, rate: float = 0.0,
+                       updates: int = 0) -> Result:  # fmt: skip
+    """`updates`: start new chats until this many updates were sent (else `chats` chats)."""
     result = Result(sc)
     api = _fake_class()()
     await api.start()
@@ -354,22 +401,32 @@ async def run_scenario(sc: Scenario, chats: int, concurrency: int, steps: int,
             api.enforce_flood_limits()
         with tempfile.TemporaryDirectory(prefix="helpline-bench-") as tmp:
             async with _workers(sc, api, Path(tmp), result, profile) as workers:
-                load = Load(api, [port for _, port in workers], sc.bot == "echo", steps, seed=7)
+                pids = [pid for pid, _ in workers]
+
+                def sample(n: int) -> None:
+                    result.rss_mb.append((n, max(_rss_mb(pid) for pid in pids)))
+
+                load = Load(api, [port for _, port in workers], sc.bot == "echo", steps, seed=7,
+                            rate=rate, sample=sample)  # fmt: skip
                 cpu_before = sum(_cpu_seconds(pid) for pid, _ in workers)
                 calls_before = len(api.calls)
-                gate = asyncio.Semaphore(concurrency)
+                numbers = iter(range(10**9 if updates else chats))
 
-                async def one(n: int) -> None:
-                    async with gate:
+                async def talker() -> None:
+                    for n in numbers:
+                        if updates and result.updates >= updates:
+                            return
                         await load.chat(http, n, result)
 
                 started = time.perf_counter()
                 connector = aiohttp.TCPConnector(limit=concurrency)
                 async with aiohttp.ClientSession(connector=connector) as http:
-                    await asyncio.gather(*(one(n) for n in range(chats)))
+                    await asyncio.gather(*(talker() for _ in range(concurrency)))
                 result.seconds = time.perf_counter() - started
                 result.cpu_seconds = sum(_cpu_seconds(pid) for pid, _ in workers) - cpu_before
                 result.peak_rss_mb = max(_peak_rss_mb(pid) for pid, _ in workers)
+                if updates:
+                    sample(result.updates)
                 result.api_calls = sum(  # HTTP calls: not what rode on a webhook answer
                     1 for c in api.calls[calls_before:] if c.http_method != "WEBHOOK"
                 )
@@ -391,8 +448,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def _rows(results: list[Result]) -> Iterator[list[str]]:
     yield ["scenario", "updates", "upd/s", "ack p50/p95/p99 ms", "reply p50/p95/p99 ms",
-           "API calls/upd", "peak sends/s", "CPU ms/upd", "peak RSS MB", "ready s",
-           "no reply"]  # fmt: skip
+           "API calls/upd", "peak sends/s", "CPU ms/upd", "peak RSS MB",
+           "ready s (first start)", "no reply"]  # fmt: skip
     for r in results:
         if r.note:
             yield [r.scenario.label, r.note, *[""] * 9]
@@ -407,7 +464,8 @@ def _rows(results: list[Result]) -> Iterator[list[str]]:
             str(r.peak_sends),
             f"{1000 * r.cpu_seconds / max(r.updates, 1):.1f}",
             f"{r.peak_rss_mb:.0f}",
-            f"{r.start_seconds:.2f}",
+            f"{r.start_seconds:.2f}"
+            + (f" ({r.first_start_seconds:.2f})" if r.first_start_seconds else ""),
             str(r.lost),
         ]
 
@@ -419,6 +477,18 @@ def print_table(results: list[Result]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def print_rss(results: list[Result]) -> None:
+    """RSS of the largest worker every 10,000 updates: flat means no leak."""
+    sampled = [r for r in results if r.rss_mb]
+    if sampled:
+        print(f"\nRSS of the largest worker (MB) every {SAMPLE_EVERY:,} updates and at the end:")
+    for r in sampled:
+        points = ", ".join(f"{n:,}: {mb:.0f}" for n, mb in r.rss_mb)
+        first = r.rss_mb[0][1]
+        change = f" ({100 * (r.rss_mb[-1][1] - first) / first:+.1f}% since the first)"
+        print(f"  {r.scenario.label}: {points}{change if len(r.rss_mb) > 1 else ''}")
 
 
 def _print_profile(sc: Scenario, folder: Path, top: int) -> None:
@@ -450,6 +520,15 @@ async def main(argv: list[str] | None = None) -> None:
         "--profile", type=int, metavar="N", default=0, help="run the workers under cProfile "
         "and print each scenario's N costliest functions (own time); slows them down",
     )  # fmt: skip
+    parser.add_argument(
+        "--rate", type=float, default=0.0, metavar="R", help="send updates at a fixed R per "
+        "second (open loop: latency at a given load) instead of as fast as replies come",
+    )  # fmt: skip
+    parser.add_argument(
+        "--updates", type=int, default=0, metavar="N", help="keep starting chats until N "
+        f"updates were sent (instead of --chats), sampling the workers' RSS every "
+        f"{SAMPLE_EVERY:,} updates (a soak: e.g. 50000)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     results = []
     for name in args.scenarios:
@@ -459,15 +538,26 @@ async def main(argv: list[str] | None = None) -> None:
             profile = Path(folder) if args.profile else None
             try:
                 results.append(
-                    await run_scenario(sc, args.chats, args.concurrency, args.steps, profile)
+                    await run_scenario(
+                        sc,
+                        args.chats,
+                        args.concurrency,
+                        args.steps,
+                        profile,
+                        args.rate,
+                        args.updates,
+                    )
                 )
             except (OSError, RuntimeError) as exc:
                 results.append(Result(sc, note=f"could not run: {type(exc).__name__}: {exc}"[:80]))
             if profile is not None:
                 _print_profile(sc, profile, args.profile)
-    print(f"\n{args.chats} chats, {args.concurrency} at a time, {os.cpu_count()} cores, one run "
+    size = f"{args.updates:,} updates" if args.updates else f"{args.chats} chats"
+    pace = f", updates sent at {args.rate:g}/s" if args.rate else ""
+    print(f"\n{size}, {args.concurrency} chats at a time{pace}, {os.cpu_count()} cores, one run "
           "(repeat it to see the spread)\n")  # fmt: skip
     print_table(results)
+    print_rss(results)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,14 @@ class Renderer:
         self.catalogs = catalogs
         self._babel: dict[str, Locale] = {}
 
+    def __getstate__(self) -> Catalogs:
+        """Without the locales looked up while serving (start-up cache)."""
+        return self.catalogs
+
+    def __setstate__(self, catalogs: Catalogs) -> None:
+        self.catalogs = catalogs
+        self._babel = {}
+
     def text(self, t: Text, lang: str | None) -> str:
         """One catalog message as HTML, with its parameters rendered and escaped."""
         loc = t.lang or lang

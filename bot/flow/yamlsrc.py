@@ -45,8 +45,9 @@ def load_located(path: Path, display: str | None = None) -> Located:
     return parse_located(text, name)
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2-style booleans: only true/false, so an option id `no` or `yes` stays a string."""
+class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+    """YAML 1.2-style booleans: only true/false, so an option id `no` or `yes` stays a string.
+    On libyaml's parser when PyYAML has it: about 8x faster at start-up, same nodes and lines."""
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polib
 
@@ -35,6 +36,11 @@ class Message:
     line: int
     comment: str = ""
     references: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[type[Message], tuple[Any, ...]]:
+        """Unpickled much faster than by the dataclass's own __setstate__ (start-up cache)."""
+        return Message, (self.key, self.source, self.source_plural, self.forms, self.fuzzy,
+                         self.line, self.comment, self.references)  # fmt: skip
 
     @property
     def usable(self) -> bool:
@@ -86,6 +92,14 @@ class Catalogs:
         self.by_code = {c.code: c for c in catalogs}
         self.codes = [c.code for c in catalogs]
         self._chains: dict[str, list[str]] = {}
+
+    def __getstate__(self) -> tuple[dict[str, Catalog], list[str]]:
+        """Without the chains looked up for clients' language codes (start-up cache)."""
+        return self.by_code, self.codes
+
+    def __setstate__(self, state: tuple[dict[str, Catalog], list[str]]) -> None:
+        self.by_code, self.codes = state
+        self._chains = {}
 
     @classmethod
     def load(cls, folder: Path) -> Catalogs:
@@ -202,16 +216,33 @@ def read_catalog(path: Path, code: str) -> Catalog:
     return cat
 
 
-def _plural_rule(header: str, is_template: bool) -> tuple[int, Callable[[int], int]]:
+class PluralRule:
+    """A Plural-Forms expression as a function of n, kept as its text so that a loaded catalog
+    can be cached (a compiled function cannot be pickled)."""
+
+    __slots__ = ("_fn", "expr")
+
+    def __init__(self, expr: str) -> None:
+        self.expr = expr
+        self._fn = gettext.c2py(expr)
+
+    def __call__(self, n: int) -> int:
+        return int(self._fn(n))
+
+    def __reduce__(self) -> tuple[type[PluralRule], tuple[str]]:
+        return PluralRule, (self.expr,)
+
+
+def _plural_rule(header: str, is_template: bool) -> tuple[int, PluralRule]:
     if is_template or not header:
-        return 2, lambda n: int(n != 1)
+        return 2, PluralRule("n != 1")
     m = re.search(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+);?", header)
     if not m:
-        return 2, lambda n: int(n != 1)
+        return 2, PluralRule("n != 1")
     try:
-        return int(m.group(1)), gettext.c2py(m.group(2).strip())
+        return int(m.group(1)), PluralRule(m.group(2).strip())
     except (ValueError, SyntaxError):
-        return int(m.group(1)), lambda n: 0
+        return int(m.group(1)), PluralRule("0")
 
 
 def _po_error(shown: str, exc: Exception) -> str:

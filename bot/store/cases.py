@@ -286,20 +286,19 @@ def _case_fields(
     }
 
 
+_STORED = sa.select(  # built once: every update reads it
+    col(CaseRow.expires_at),
+    col(CaseRow.status),
+    col(CaseRow.codeword_enc).is_not(None).label("guarded"),
+    col(CaseRow.locked_until),
+).where(col(CaseRow.subject) == sa.bindparam("subject"))
+
+
 async def stored_in(
     conn: AsyncConnection, subject: str, working: dt.datetime | None, now: dt.datetime
 ) -> Stored:
     """`Cases.stored` inside the caller's transaction, the working state's expiry known."""
-    case = (
-        await conn.execute(
-            sa.select(
-                col(CaseRow.expires_at),
-                col(CaseRow.status),
-                col(CaseRow.codeword_enc).is_not(None).label("guarded"),
-                col(CaseRow.locked_until),
-            ).where(col(CaseRow.subject) == subject)
-        )
-    ).first()
+    case = (await conn.execute(_STORED, {"subject": subject})).first()
     live_case = case is not None and case.expires_at > now
     return Stored(
         working_expires=working if working is not None and working > now else None,

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import col, select
 
 from bot.flow.screens import Stored
@@ -34,6 +34,19 @@ from bot.store.tracked import ChatKey
 # and one hour more of margin: a purged update id can no longer come back.
 MARKER_TTL = dt.timedelta(hours=26)
 LAST_UPDATE = "__update"  # inside the encrypted state: the newest update id applied to it
+
+
+# Built once: building a statement costs more CPU than running it (every update runs these).
+_PROCESSED = select(ProcessedUpdate.update_id).where(
+    col(ProcessedUpdate.update_id) == bindparam("update_id")
+)
+_SAVE = update(ConversationRow).where(col(ConversationRow.subject) == bindparam("b_subject"))
+_APPLIED = insert(ProcessedUpdate)
+_STATE = (
+    select(ConversationRow.key_id, ConversationRow.state_enc, ConversationRow.expires_at)
+    .where(col(ConversationRow.subject) == bindparam("subject"))
+    .with_for_update()
+)
 
 
 class Conversation:
@@ -134,29 +147,13 @@ class Conversations(Outbox):
                 await self._lock(conn, subject)
                 duplicate = (
                     update_id is not None
-                    and (
-                        await conn.execute(
-                            select(ProcessedUpdate.update_id).where(
-                                col(ProcessedUpdate.update_id) == update_id
-                            )
-                        )
-                    ).first()
+                    and (await conn.execute(_PROCESSED, {"update_id": update_id})).first()
                     is not None
                 )
                 row = None
                 chat: ChatKey | None = None
                 if not duplicate:
-                    row = (
-                        await conn.execute(
-                            select(
-                                ConversationRow.key_id,
-                                ConversationRow.state_enc,
-                                ConversationRow.expires_at,
-                            )
-                            .where(col(ConversationRow.subject) == subject)
-                            .with_for_update()
-                        )
-                    ).first()
+                    row = (await conn.execute(_STATE, {"subject": subject})).first()
                     # The step's keys in one key store round trip: its state's and its chat's.
                     live = row is not None and row.expires_at > now
                     chat = await self._load_tracked(
@@ -227,11 +224,7 @@ class Conversations(Outbox):
                                 insert(ConversationRow).values(subject=subject, **values)
                             )
                         else:
-                            await conn.execute(
-                                update(ConversationRow)
-                                .where(col(ConversationRow.subject) == subject)
-                                .values(**values)
-                            )
+                            await conn.execute(_SAVE, {"b_subject": subject, **values})
                     elif row is not None and (conv._forget or reset or row.expires_at <= now):
                         await conn.execute(
                             delete(ConversationRow).where(col(ConversationRow.subject) == subject)
@@ -250,9 +243,7 @@ class Conversations(Outbox):
                         await self._enqueue(conn, chat, pending)
                     if update_id is not None:
                         await conn.execute(
-                            insert(ProcessedUpdate).values(
-                                update_id=update_id, seen_at=hour_floor(now)
-                            )
+                            _APPLIED, {"update_id": update_id, "seen_at": hour_floor(now)}
                         )
                 await conn.commit()
         finally:

@@ -27,7 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
@@ -40,6 +40,18 @@ from bot.store.tracked import ChatKey, Tracked
 
 LEASE = dt.timedelta(seconds=90)  # longer than one operation can take (see the Courier)
 CHANNEL = "helpline_outbox"  # PostgreSQL NOTIFY channel: something was queued
+_NOTIFY = text(f"NOTIFY {CHANNEL}")  # statements built once (every reply runs them)
+_QUEUE = insert(OutboxRow)
+_SENT = (
+    delete(OutboxRow)
+    .where(col(OutboxRow.id) == bindparam("b_id"))
+    .returning(col(OutboxRow.key_id))
+)
+_PARTLY_SENT = (
+    update(OutboxRow)
+    .where(col(OutboxRow.id) == bindparam("b_id"))
+    .returning(col(OutboxRow.key_id))
+)
 # Two int4 keys: a lock space apart from the chats' one-bigint advisory locks.
 SENDER_LOCK_SQL = "SELECT pg_try_advisory_lock(1212501072, 1)"
 
@@ -157,18 +169,19 @@ class Outbox(Tracked):
             subject = chat.subject
             key_id, data_key = await self._chat_key(chat)
         if not self._sqlite:  # wakes the sender, whichever worker it is, at the commit
-            await conn.execute(text(f"NOTIFY {CHANNEL}"))
+            await conn.execute(_NOTIFY)
         item = encode_json({"chat": pending.chat_id, "ops": pending.ops})
         await conn.execute(
-            insert(OutboxRow).values(
-                subject=subject,
-                urgent=pending.urgent,
-                key_id=key_id,
-                item_enc=seal(data_key, item, _aad_outbox(subject)),
-                done=0,
-                tries=0,
-                lease_until=None,
-            )
+            _QUEUE,
+            {
+                "subject": subject,
+                "urgent": pending.urgent,
+                "key_id": key_id,
+                "item_enc": seal(data_key, item, _aad_outbox(subject)),
+                "done": 0,
+                "tries": 0,
+                "lease_until": None,
+            },
         )
 
     async def deliver(self, chat_id: int, ops: Sequence[Op], *, urgent: bool = False) -> None:
@@ -304,12 +317,14 @@ class Outbox(Tracked):
     ) -> tuple[bool, list[str]]:
         shred: list[str] = []
         finished = done >= len(delivery.ops)
-        row = col(OutboxRow.id) == delivery.id
         if finished:
-            stmt: Any = delete(OutboxRow).where(row)
+            result = await conn.execute(_SENT, {"b_id": delivery.id})
         else:
-            stmt = update(OutboxRow).where(row).values(done=done, tries=0, lease_until=now + lease)
-        key_id = (await conn.execute(stmt.returning(col(OutboxRow.key_id)))).scalar_one_or_none()
+            result = await conn.execute(
+                _PARTLY_SENT,
+                {"b_id": delivery.id, "done": done, "tries": 0, "lease_until": now + lease},
+            )
+        key_id = result.scalar_one_or_none()
         if key_id is None:
             return False, []
         chat: ChatKey | None = None

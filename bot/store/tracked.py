@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
@@ -22,6 +22,15 @@ from bot.store.tables import OutboxRow, TrackedRow
 
 TRACK_TTL = dt.timedelta(hours=48)  # Telegram lets a bot delete messages up to 48 h old
 MAX_TRACKED = 500  # message ids kept per chat for quick exit (newest win)
+
+
+# Built once: building a statement costs more CPU than running it (hot path: every update).
+_RETRACK = update(TrackedRow).where(col(TrackedRow.subject) == bindparam("b_subject"))
+_TRACKED = (
+    select(TrackedRow.key_id, TrackedRow.messages_enc)
+    .where(col(TrackedRow.subject) == bindparam("subject"))
+    .with_for_update()
+)
 
 
 @dataclass(slots=True)
@@ -78,13 +87,7 @@ class Tracked(StoreCore):
     ) -> ChatKey:
         """The chat's tracked row, locked, and its data key: from `known` if there, else
         fetched in one key store round trip with the keys `also` (found ones in `.fetched`)."""
-        row = (
-            await conn.execute(
-                select(TrackedRow.key_id, TrackedRow.messages_enc)
-                .where(col(TrackedRow.subject) == subject)
-                .with_for_update()
-            )
-        ).first()
+        row = (await conn.execute(_TRACKED, {"subject": subject})).first()
         chat = ChatKey(subject, row is not None)
         known = known or {}
         wanted = [k for k in also if k not in known]
@@ -137,9 +140,7 @@ class Tracked(StoreCore):
         if not chat.exists:
             await conn.execute(insert(TrackedRow).values(subject=chat.subject, **values))
         else:
-            await conn.execute(
-                update(TrackedRow).where(col(TrackedRow.subject) == chat.subject).values(**values)
-            )
+            await conn.execute(_RETRACK, {"b_subject": chat.subject, **values})
         chat.exists = True
         chat.entries = entries
         return shred
