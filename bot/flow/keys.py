@@ -174,7 +174,6 @@ STAFF_SURVIVOR_ERASED = "staff.survivor_erased"  # {code}
 STAFF_SURVIVOR_LEFT = "staff.survivor_left"  # {delay}
 STAFF_BLOCKED = "staff.blocked"
 STAFF_UNDELIVERED_BLOCKED = "staff.undelivered_blocked"
-STAFF_UNDELIVERED = "staff.undelivered"
 STAFF_WITHHELD = "staff.withheld"
 STAFF_MEDIA_NOT_SENT = "staff.media_not_sent"
 STAFF_EDIT_NOT_SENT = "staff.edit_not_sent"
