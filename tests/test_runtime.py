@@ -65,7 +65,7 @@ def cached(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = _copy_data(tmp_path_factory.mktemp("cached"))
     runtime = load_runtime(settings)
     assert not runtime.cached
-    assert runtime.engine.crisis.match("my neighbour zqxjkword is at the door") is None
+    assert runtime.engine.crisis.match("my neighbour zqxjkword waters the plants") is None
     save_cache(runtime, settings)
     return settings
 
