@@ -17,10 +17,10 @@ def test_the_held_out_set_is_caught_at_least_as_well_as_measured(runtime: Runtim
     for code, messages in sets.items():
         s = score(runtime.engine.crisis, messages)
         total.add(s)
-        # measured per language: 87.5-100% danger, 90.6-100% self-harm, 0-2 false alarms
-        assert s.danger_caught >= 0.84 * s.danger, code
+        # measured per language: 90.6-100% danger, 90.6-100% self-harm, 0-1 false alarms
+        assert s.danger_caught >= 0.87 * s.danger, code
         assert s.selfharm_caught >= 0.87 * s.selfharm, code
         assert s.false_alarms <= 2, code
-    assert total.danger_caught >= 0.91 * total.danger  # measured: 92.0% (93.2% before dev5)
-    assert total.selfharm_caught >= 0.93 * total.selfharm  # measured: 94.1%
-    assert total.false_alarms <= 0.02 * total.ordinary  # measured: 1.7%
+    assert total.danger_caught >= 0.92 * total.danger  # measured: 93.8%
+    assert total.selfharm_caught >= 0.93 * total.selfharm  # measured: 94.7%
+    assert total.false_alarms <= 0.02 * total.ordinary  # measured: 1.5%
