@@ -34,6 +34,9 @@ async def test_a_sender_killed_mid_burst_loses_no_reply(
     async with running_bot(api, runtime, tmp_path) as bot:
         users = [api.add_user(f"U{i}") for i in range(12)]
         api.delay_next("sendMessage", 0.3, times=6)  # some sends are in flight at the kill
+        # A few at a time, so some replies are still queued at the kill, however the claims
+        # fall (one claim may take every chat's row at once).
+        bot.service.courier._concurrency = 4
         before = handled()
         for user in users:
             await api.user_sends(user, "/start")
