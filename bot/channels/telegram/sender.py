@@ -506,6 +506,9 @@ class Courier:
             if leading and room > 0 and (self._due or polled):
                 self._due = False
                 self._claimed = time.monotonic()
+                # Counted before the claim: a row queued while it runs may sit behind one
+                # it returns, so that row's end must look again (see `_finished`).
+                wakes = self._wakes
                 try:
                     batch = await self.store.claim_outbox(room, self._lease)
                     if self._trouble:
@@ -521,7 +524,7 @@ class Courier:
                 for delivery in batch:
                     task = asyncio.create_task(self._deliver(delivery))
                     self._inflight[delivery.id] = task
-                    self._wakes_at_claim[delivery.id] = self._wakes
+                    self._wakes_at_claim[delivery.id] = wakes
                     task.add_done_callback(partial(self._finished, delivery.id))
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)

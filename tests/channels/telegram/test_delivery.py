@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import aiohttp
+from telegram import Message
 
-from bot.channels.telegram.sender import Courier
+from bot.channels.telegram.sender import Courier, Sender
 from bot.runtime import Runtime
+from bot.store import Store
+from bot.store.outbox import Delivery
 from tests.fakebot import FakeBotApi
 
 from .harness import SECRET, handled, running_bot
@@ -28,6 +34,9 @@ async def test_a_sender_killed_mid_burst_loses_no_reply(
     async with running_bot(api, runtime, tmp_path) as bot:
         users = [api.add_user(f"U{i}") for i in range(12)]
         api.delay_next("sendMessage", 0.3, times=6)  # some sends are in flight at the kill
+        # A few at a time, so some replies are still queued at the kill, however the claims
+        # fall (one claim may take every chat's row at once).
+        bot.service.courier._concurrency = 4
         before = handled()
         for user in users:
             await api.user_sends(user, "/start")
@@ -175,3 +184,98 @@ async def test_an_update_that_lost_a_race_is_not_applied_over_newer_state(
         assert len(api.bot_messages(4343)) == before  # not applied over the newer state
         await post(_update(898, 8, "/help"))  # safety is always applied
         assert len(api.bot_messages(4343)) > before
+
+
+class _Outbox:
+    """The store as the courier sees it, in memory: each chat's oldest row is claimable
+    unless leased; `during_claim` runs inside the claim, as a step committing meanwhile."""
+
+    single_process = True
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Delivery] = {}
+        self.leased: set[int] = set()
+        self.during_claim: Callable[[], None] | None = None
+        self.claims = 0
+        self.claimed_again = asyncio.Event()
+
+    def queue(self, chat_id: int, text: str) -> None:
+        row_id = len(self.rows) + 1 + max(self.rows, default=0)
+        self.rows[row_id] = Delivery(
+            row_id, str(chat_id), "k", b"", chat_id, ({"k": "send", "text": text},), 0, 0, False
+        )
+
+    async def claim_outbox(self, limit: int, lease: object) -> list[Delivery]:
+        heads: dict[int, int] = {}
+        for row_id, row in sorted(self.rows.items()):
+            heads.setdefault(row.chat_id, row_id)
+        out = [self.rows[i] for i in heads.values() if i not in self.leased][:limit]
+        self.leased |= {d.id for d in out}
+        self.claims += 1
+        if self.claims == 2:
+            self.claimed_again.set()
+        await asyncio.sleep(0)  # the claim's round trip: other tasks run meanwhile
+        if self.during_claim is not None:
+            self.during_claim, step = None, self.during_claim
+            step()
+        return out
+
+    async def advance_many(
+        self, items: list[tuple[Delivery, int, list[int]]], lease: object
+    ) -> list[bool]:
+        for delivery, done, _ in items:
+            if done >= len(delivery.ops):
+                self.rows.pop(delivery.id, None)
+                self.leased.discard(delivery.id)
+        return [True] * len(items)
+
+    async def lead(self) -> bool:
+        return True
+
+    async def release(self, ids: object = None) -> None:
+        self.leased.clear()
+
+    async def resign(self) -> None:
+        pass
+
+
+class _Telegram:
+    """Sends that finish when the test lets them."""
+
+    pacer = None
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.go = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def send(self, chat_id: int, text: str, *args: object, **kwargs: object) -> Message:
+        await self.go.wait()
+        self.sent.append(text)
+        self.arrived.set()
+        return cast(Message, SimpleNamespace(message_id=len(self.sent)))
+
+
+async def test_a_reply_queued_while_the_courier_claims_goes_when_the_row_ahead_is_sent() -> None:
+    # The chat's next reply is committed (and the courier woken) while the claim that takes
+    # the chat's previous reply is still running: it must go out as soon as that one is sent,
+    # not wait for the courier's poll (an hour here).
+    outbox, telegram = _Outbox(), _Telegram()
+    courier = Courier(cast(Store, outbox), cast(Sender, telegram), poll=3600)
+    outbox.queue(7, "first")
+
+    def next_step() -> None:
+        outbox.queue(7, "second")
+        courier.wake()
+
+    outbox.during_claim = next_step
+    await courier.start()
+    try:
+        await outbox.claimed_again.wait()  # woken, it looked: "second" waits behind "first"
+        telegram.go.set()
+        async with asyncio.timeout(10):  # far below the poll: only a wake-up delivers it
+            while telegram.sent != ["first", "second"]:
+                telegram.arrived.clear()
+                await telegram.arrived.wait()
+    finally:
+        await courier.stop()
