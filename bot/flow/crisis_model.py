@@ -274,6 +274,8 @@ class CrisisModel:
         return "danger" if danger >= 0 else "selfharm"
 
     def is_possible(self, text: str) -> bool:
+        if _too_short(text):
+            return False
         score, threshold, _ = self.scored(text)
         return score >= threshold
 
@@ -303,6 +305,14 @@ class CrisisModel:
             languages=Languages.from_json(data["languages"]),
             thresholds={k: float(v) for k, v in data["thresholds"].items()},
         )
+
+
+def _too_short(text: str) -> bool:
+    """One Latin letter or none ("x5", "k", "?"): too little for n-grams to mean
+    anything, and scores of so few features swing wide. A single Han or Thai character can be a
+    word (想4: "want to die"), so those still count."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) < 2 and all(c.isascii() for c in letters)
 
 
 class ModelTier:

@@ -153,3 +153,10 @@ def test_a_message_only_the_model_flags_gets_the_check_in(runtime: Runtime) -> N
     reply = w.replies[0]
     assert reply.kind == "crisis" and reply.body[0].key == "checkin.question"
     assert [b.id for b in w.prompt.buttons] == ["_danger", "_selfharm", "_continue"]
+
+
+def test_a_single_latin_letter_with_a_digit_never_asks_a_check_in() -> None:
+    """A code word try like "x5" once read as a possible crisis (a score of 2 features)."""
+    model = load()
+    assert not any(model.is_possible(f"{c}{n}") for c in "abcxyz" for n in range(10))
+    assert model.is_possible("想4")  # one Han character can be the whole word: still read
