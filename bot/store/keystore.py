@@ -259,7 +259,7 @@ class KeyStore:
             try:
                 await conn.execute(text("SELECT pg_switch_wal()"))
             except DBAPIError:
-                self._switch_refused = False
+                self._switch_refused = True
                 log.warning(
                     "key store: pg_switch_wal() refused (GRANT EXECUTE ON FUNCTION "
                     "pg_switch_wal() to the bot's database user); erased keys stay in the "
