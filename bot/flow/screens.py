@@ -506,15 +506,20 @@ class Screens:
         return [self.card(self.directory.resources[i], state) for i in ids]
 
     def mydata(self, state: State, env: Env, unlocked: bool = False) -> Reply:
-        """What is stored. With a code word set, the answers themselves show only once it is
-        given (`unlocked`): whoever holds the phone sees that something is kept, not what."""
+        """What is stored. With a code word set, the details show only once it is given
+        (`unlocked`): whoever holds the phone sees that something is kept, not what, not
+        until when (which dates it) and not whether it was shared with the team."""
         if not env.storage:
             return Reply((Text.of(keys.MYDATA_NONE),))
         body: list[Text] = [Text.of(keys.MYDATA_INTRO)]
-        items = self.summary(state)
         if self.guarded(env) and not unlocked:
             body.append(Text.of(keys.MYDATA_GUARDED))
-        elif items:
+            if env.channel == "telegram":
+                body.append(Text.of(keys.MYDATA_MESSAGE_IDS))
+            body.append(Text.of(keys.MYDATA_HOW))
+            return Reply(tuple(body), sensitive=True)
+        items = self.summary(state)
+        if items:
             body.append(Text.of(keys.MYDATA_WORKING, hours=env.idle_hours))
             body.extend(Text.of(keys.MYDATA_ITEM, question=q, answer=a) for q, a in items)
         else:

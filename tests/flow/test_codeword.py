@@ -110,14 +110,23 @@ def test_a_lock_says_how_long_and_points_to_delete(runtime: Runtime) -> None:
     assert [type(e) for e in w.effects] == [EraseData]
 
 
-def test_mydata_hides_the_answers_until_the_code_word_is_given(runtime: Runtime) -> None:
-    w = to_results(runtime, env=GUARDED, unfold=False).command("mydata")
-    assert "mydata.guarded" in w.shown_keys() and "mydata.item" not in w.shown_keys()
-    assert "mydata.case" in w.shown_keys() and w.shown_keys()[-1] == "codeword.ask"
+def test_mydata_hides_the_details_until_the_code_word_is_given(runtime: Runtime) -> None:
+    """Without the word: that something is kept, and how to delete it. Not the answers, not
+    the expiry date (it dates when they reached out), not that the team has a summary."""
+    shared = dataclasses.replace(
+        GUARDED, stored=Stored(case_expires=LATER, code_word=True, in_handoff=True)
+    )
+    w = to_results(runtime, env=shared, unfold=False).command("mydata")
+    assert "mydata.guarded" in w.shown_keys() and "mydata.how_to_delete" in w.shown_keys()
+    for detail in ("mydata.item", "mydata.case", "mydata.no_case", "mydata.handoff"):
+        assert detail not in w.shown_keys(), detail
+    assert "2026" not in w.text() and "team" not in w.text()
+    assert w.shown_keys()[-1] == "codeword.ask"
     w.say("my word")
     assert any(isinstance(e, CheckCodeWord) and e.purpose == "mydata" for e in w.effects)
     w.send(CodeWordChecked(ok=True))
     assert "mydata.item" in w.shown_keys() and w.node == "next_steps"
+    assert "mydata.case" in w.shown_keys() and "mydata.handoff" in w.shown_keys()
     unguarded = to_results(runtime, env=STORAGE, unfold=False).command("mydata")
     assert "mydata.item" in unguarded.shown_keys()
 
