@@ -3,7 +3,7 @@
 handoff.consent lists: language, country, situation, what they'd like, safety concerns. The
 card's header carries the language; its answers must each fall under one of the others, and
 answers the consent does not name (who is responsible, whether they still have the file,
-or whether they were safe to chat) never reach staff. Checked in every complete locale
+or whether they were safe to chat) never reach staff. Checked in every locale
 against that locale's consent text, so a translation that promises less fails here.
 """
 
@@ -36,14 +36,29 @@ CONSENT_WORDS: dict[str, dict[str, str]] = {
            "wants": "원하는 도움", "safety": "안전 관련 우려"},
     "zh-TW": {"language": "語言", "country": "國家", "situation": "狀況",
               "wants": "你需要的協助", "safety": "安全上的顧慮"},
+    "de": {"language": "Sprache", "country": "Land", "situation": "Situation",
+           "wants": "was du dir wünschst", "safety": "Sicherheitsbedenken"},
+    "fa": {"language": "زبان", "country": "کشور", "situation": "وضعیت",
+           "wants": "خواسته‌هایتان", "safety": "نگرانی‌ای دربارهٔ امنیتتان"},
+    "fil": {"language": "wika", "country": "bansa", "situation": "sitwasyon",
+            "wants": "ang gusto mo", "safety": "alalahanin sa kaligtasan"},
+    "hi": {"language": "भाषा", "country": "देश", "situation": "स्थिति",
+           "wants": "आप क्या चाहते हैं", "safety": "सुरक्षा से जुड़ी कोई चिंता"},
+    "id": {"language": "bahasamu", "country": "negaramu", "situation": "situasimu",
+           "wants": "apa yang kamu inginkan", "safety": "kekhawatiran soal keselamatan"},
+    "ja": {"language": "言語", "country": "国", "situation": "状況",
+           "wants": "希望すること", "safety": "安全についての心配"},
+    "th": {"language": "ภาษา", "country": "ประเทศ", "situation": "สถานการณ์",
+           "wants": "สิ่งที่คุณต้องการ", "safety": "ข้อกังวลด้านความปลอดภัย"},
+    "zh-Hans": {"language": "语言", "country": "国家", "situation": "情况",
+                "wants": "你需要的帮助", "safety": "安全方面的顾虑"},
 }  # fmt: skip
 NOT_SHARED = ("safe", "has_file", "relationship")  # answered below, never consented
 
 
-def test_every_complete_locale_is_checked(runtime: Runtime) -> None:
-    complete = {"en", "es", "fr", "ar", "pt-BR", "vi", "ko", "zh-TW"}
-    assert complete <= set(runtime.catalogs.codes)
-    assert set(CONSENT_WORDS) == complete
+def test_every_locale_is_checked(runtime: Runtime) -> None:
+    assert len(runtime.catalogs.codes) == 16
+    assert set(CONSENT_WORDS) == set(runtime.catalogs.codes)
 
 
 @pytest.mark.parametrize("lang", sorted(CONSENT_WORDS))
