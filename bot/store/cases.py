@@ -67,7 +67,7 @@ class Cases(StoreCore):
         async with self._tx(subject) as conn:
             row = (
                 await conn.execute(
-                    select(CaseRow.code, CaseRow.key_id)
+                    select(CaseRow.code, CaseRow.key_id, CaseRow.entries_key_id)
                     .where(col(CaseRow.subject) == subject)
                     .with_for_update()
                 )
@@ -78,7 +78,7 @@ class Cases(StoreCore):
                     data_key = await self._keys.get(row.key_id)
                 except DecryptionError:
                     await conn.execute(delete(CaseRow).where(col(CaseRow.code) == row.code))
-                    shred.append(row.key_id)
+                    shred += [k for k in (row.key_id, row.entries_key_id) if k is not None]
                     row = None
             if row is not None and data_key is not None:
                 code = row.code
@@ -126,6 +126,7 @@ class Cases(StoreCore):
                         col(CaseRow.answers_enc),
                         col(CaseRow.lang_enc),
                         col(CaseRow.expires_at),
+                        col(CaseRow.entries_key_id),
                     ).where(col(CaseRow.subject) == subject)
                 )
             ).first()
@@ -143,7 +144,7 @@ class Cases(StoreCore):
             except DecryptionError:
                 log.warning("kept case %s could not be decrypted; it is discarded", row.code)
                 await conn.execute(delete(CaseRow).where(col(CaseRow.code) == row.code))
-                shred.append(row.key_id)
+                shred += [k for k in (row.key_id, row.entries_key_id) if k is not None]
                 shred = await self._queue(conn, shred, now, unshared=True)
                 await audit.record(conn, "case.unreadable", None, row.code, now)
         await self._shred(shred, strict=False)

@@ -137,6 +137,10 @@ class StoreCore:
                         )
                     ).scalars()
                 )
+            entries = await conn.execute(
+                select(col(CaseRow.entries_key_id)).where(col(CaseRow.entries_key_id).in_(key_ids))
+            )
+            used.update(k for k in entries.scalars() if k is not None)
             key_ids = [k for k in key_ids if k not in used]
         if key_ids:
             await conn.execute(

@@ -1,6 +1,9 @@
 """A case's transcript (messages relayed between survivor and staff) and staff notes.
 
-Both are lists sealed with the case's data key, newest last, and capped twice: by count
+Both are lists sealed with a data key of their own (`entries_key_id`, made with the first
+entry), newest last, so that purging them a set time after the handoff closes shreds that key
+and every old copy (table pages, WAL, backups) becomes unreadable while the case's answers
+live on under the case's key. They are capped twice: by count
 (MAX_TRANSCRIPT, MAX_NOTES) and by size, so that the encrypted field never exceeds
 ENTRIES_BUDGET bytes (256 KiB, half of what crypto.seal accepts). The oldest entries go first;
 an entry too large to fit on its own is kept shortened. Appending never fails for size: a
@@ -69,7 +72,12 @@ class Entries(StoreCore):
         async with self._tx() as conn:
             row = (
                 await conn.execute(
-                    sa.select(col(CaseRow.key_id), field_col)
+                    sa.select(
+                        col(CaseRow.key_id),
+                        field_col,
+                        col(CaseRow.entries_key_id),
+                        col(CaseRow.transcript_enc).is_(None) & col(CaseRow.notes_enc).is_(None),
+                    )
                     .where(col(CaseRow.code) == code)
                     .with_for_update()
                 )
@@ -77,7 +85,15 @@ class Entries(StoreCore):
             if row is None:
                 return
             try:
-                data_key = await self._keys.get(row[0])
+                if row[2] is None and row[3]:  # the first entry: a key of their own
+                    key_id, data_key = await self._keys.create()
+                    await conn.execute(
+                        update(CaseRow)
+                        .where(col(CaseRow.code) == code)
+                        .values(entries_key_id=key_id)
+                    )
+                else:  # before 0005, entries were sealed with the case's key
+                    data_key = await self._keys.get(row[2] or row[0])
             except DecryptionError:
                 log.warning("a case's key could not be read; a %s entry is dropped", field_name)
                 return
@@ -104,13 +120,15 @@ class Entries(StoreCore):
         async with self._tx() as conn:
             row = (
                 await conn.execute(
-                    sa.select(col(CaseRow.key_id), field_col).where(col(CaseRow.code) == code)
+                    sa.select(col(CaseRow.key_id), field_col, col(CaseRow.entries_key_id)).where(
+                        col(CaseRow.code) == code
+                    )
                 )
             ).first()
         if row is None or row[1] is None:
             return []
         try:
-            data_key = await self._keys.get(row[0])
+            data_key = await self._keys.get(row[2] or row[0])
             value = unseal_json(data_key, row[1], aad("kept_case", code, field_name))
         except DecryptionError:
             return []

@@ -81,12 +81,19 @@ class Purge(StoreCore):
                 await conn.execute(
                     delete(CaseRow)
                     .where(col(CaseRow.subject) == subject)
-                    .returning(col(CaseRow.code), col(CaseRow.key_id), col(CaseRow.thread_id))
+                    .returning(
+                        col(CaseRow.code),
+                        col(CaseRow.key_id),
+                        col(CaseRow.thread_id),
+                        col(CaseRow.entries_key_id),
+                    )
                 )
             ).first()
             if case is not None:
                 code = case.code
                 shred.append(case.key_id)
+                if case.entries_key_id is not None:
+                    shred.append(case.entries_key_id)
                 if case.thread_id is not None:  # its conversation must leave the staff chat
                     await schedule_topic(conn, case.thread_id, now)
             shred = await self._queue(conn, shred, now, unshared=True)
@@ -150,42 +157,44 @@ class Purge(StoreCore):
     async def _purge_transcripts(self, now: dt.datetime) -> int:
         """Transcripts and staff notes of handoffs closed `transcript_retention_days` ago.
 
-        The case keeps its data key (its answers live on until it expires), so these go by
-        deletion rather than shredding: SQLite zeroes the freed pages, PostgreSQL's are
-        reclaimed by vacuum; backups hold them as ciphertext until the case's key is shredded.
+        The case keeps its data key (its answers live on until it expires), but these have a
+        key of their own (entries.py), shredded here: copies left in old pages, the WAL or a
+        backup become unreadable, as with erasure. (Entries written before that key existed
+        were sealed with the case's key and go by deletion only.)
         """
         cutoff = now - dt.timedelta(days=self._settings.transcript_retention_days)
         done = 0
         while True:
             async with self._tx() as conn:
-                codes = (
-                    (
-                        await conn.execute(
-                            select(CaseRow.code)
-                            .where(col(CaseRow.status) == "closed")
-                            .where(col(CaseRow.closed_at) <= cutoff)
-                            .where(
-                                col(CaseRow.transcript_enc).is_not(None)
-                                | col(CaseRow.notes_enc).is_not(None)
-                            )
-                            .limit(PURGE_BATCH)
+                rows = (
+                    await conn.execute(
+                        select(CaseRow.code, CaseRow.entries_key_id)
+                        .where(col(CaseRow.status) == "closed")
+                        .where(col(CaseRow.closed_at) <= cutoff)
+                        .where(
+                            col(CaseRow.transcript_enc).is_not(None)
+                            | col(CaseRow.notes_enc).is_not(None)
+                            | col(CaseRow.entries_key_id).is_not(None)
                         )
+                        .limit(PURGE_BATCH)
+                        .with_for_update()
                     )
-                    .scalars()
-                    .all()
-                )
+                ).all()
+                codes = [r[0] for r in rows]
+                shred = [r[1] for r in rows if r[1] is not None]
                 if codes:
                     await conn.execute(
                         update(CaseRow)
                         .where(col(CaseRow.code).in_(codes))
-                        .where(col(CaseRow.status) == "closed")  # not if reopened meanwhile
-                        .values(transcript_enc=None, notes_enc=None)
+                        .values(transcript_enc=None, notes_enc=None, entries_key_id=None)
                     )
+                    shred = await self._queue(conn, shred, now)
                     await conn.execute(
                         insert(AuditEvent),
                         [{"at": now, "event": "handoff.transcript_purged", "subject": c}
                          for c in codes],
                     )  # fmt: skip
+            await self._shred(shred, strict=True)
             done += len(codes)
             if len(codes) < PURGE_BATCH:
                 return done
@@ -200,7 +209,7 @@ class Purge(StoreCore):
             async with self._tx() as conn:
                 returning: list[Any] = [col(table.key_id)]
                 if table is CaseRow:
-                    returning += [pk, col(CaseRow.thread_id)]
+                    returning += [pk, col(CaseRow.thread_id), col(CaseRow.entries_key_id)]
                 result = await conn.execute(
                     delete(table)
                     .where(pk.in_(select(pk).where(expires <= now).limit(PURGE_BATCH)))
@@ -220,6 +229,8 @@ class Purge(StoreCore):
                         ).scalars()
                     )
                     key_ids = [k for k in key_ids if k not in used]
+                if table is CaseRow:  # their transcript and notes had a key of their own
+                    key_ids += [r[3] for r in rows if r[3] is not None]
                 await self._queue(conn, key_ids, now)
                 if table is CaseRow and rows:
                     await conn.execute(

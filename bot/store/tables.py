@@ -116,6 +116,9 @@ class CaseRow(MainTable, table=True):
     claimed_by: str | None = Field(default=None, max_length=PSEUDONYM_LEN)  # staff pseudonym
     transcript_enc: bytes | None = None
     notes_enc: bytes | None = None
+    # Seals transcript_enc and notes_enc (None: none yet, or sealed by key_id before 0005):
+    # shredded when they are purged after the handoff closes, while the case lives on.
+    entries_key_id: str | None = Field(default=None, max_length=KEY_ID_LEN)
     opened_at: dt.datetime | None = _when(nullable=True)  # handed to staff
     claimed_at: dt.datetime | None = _when(nullable=True)
     announced_at: dt.datetime | None = _when(nullable=True)  # last (re-)announcement
