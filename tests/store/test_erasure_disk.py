@@ -53,7 +53,10 @@ async def _key_store_on_disk(backend: Backend) -> bytes:
     return out
 
 
-async def test_erased_keys_leave_no_copy_in_the_key_store_files(backend: Backend) -> None:
+@pytest.mark.parametrize("reason", ["exit", "delete"])
+async def test_erased_keys_leave_no_copy_in_the_key_store_files(
+    backend: Backend, reason: str
+) -> None:
     store = await backend.open()
     try:
         await _kept(store, OTHER, "someone else's story")
@@ -61,6 +64,7 @@ async def test_erased_keys_leave_no_copy_in_the_key_store_files(backend: Backend
         await _kept(store, CHAT, "what happened to me")
         mine = {k: w for k, w in (await _wrapped(backend)).items() if k not in before}
         assert len(mine) == 3  # working state, tracked messages, case
+        tracked = {str(k) for (k,) in await backend.sql("SELECT key_id FROM tracked_message")}
         disk = await _key_store_on_disk(backend)
         assert all(w in disk for w in mine.values())  # the probe sees keys that are there
         old_file = None
@@ -69,19 +73,27 @@ async def test_erased_keys_leave_no_copy_in_the_key_store_files(backend: Backend
                 0
             ][0]
 
-        await store.erase(CHAT, "exit")
+        await store.erase(CHAT, reason)
         await store.purge()  # the maintenance the bot runs on its own schedule
 
         disk = await _key_store_on_disk(backend)
-        assert [k for k, w in mine.items() if w in disk] == []
+        left = [k for k, w in mine.items() if w in disk]
+        if reason == "delete":  # /delete leaves quick exit the message ids, for 48 hours
+            assert left == [k for k in mine if k in tracked]
+        else:
+            assert left == []
         # The other survivor's keys are still there and still unwrap.
         assert all(w in disk for w in before.values())
         assert await store.load_case(OTHER) is not None
         if old_file is not None:  # the file that held the dead rows is emptied, not kept
             raw = await backend.sql("SELECT pg_read_binary_file(:p, 0, 67108864, true)",
                                     keys=True, p=old_file)  # fmt: skip
-            left = bytes(raw[0][0] or b"")
-            assert [k for k, w in mine.items() if w in left] == []
+            old = bytes(raw[0][0] or b"")
+            assert [k for k, w in mine.items() if w in old] == []
+        backend.clock.advance(hours=48, minutes=1)  # the message ids expire, their key goes
+        await store.purge()
+        disk = await _key_store_on_disk(backend)
+        assert [k for k, w in mine.items() if w in disk] == []
     finally:
         await store.close()
 
@@ -184,3 +196,40 @@ async def test_erased_keys_leave_no_copy_in_the_wal(backend: Backend) -> None:
         assert await store.load_case(OTHER) is not None
     finally:
         await store.close()
+
+
+async def test_purged_transcripts_leave_no_readable_copy_while_the_case_lives_on(
+    backend: Backend,
+) -> None:
+    """Transcript and notes go a set time after the handoff closes, while the kept answers
+    stay: their own key is shredded, so a backup (or a dead row, or the WAL) taken while
+    they existed no longer opens them, and the key store's files keep no copy of that key."""
+    store = await backend.open(transcript_retention_days=7)
+    try:
+        ref = await store.keep_case(CHAT, {"q1": "what happened to me"}, "en", "keep-v1")
+        await store.open_handoff(ref.code, 901, {"q1": "what happened to me"})
+        await store.append_transcript(ref.code, "survivor", "he has my photos")
+        await store.add_note(ref.code, "s" * 64, "call back on Friday")
+        [(case_key, entries_key)] = await backend.sql(
+            "SELECT key_id, entries_key_id FROM kept_case"
+        )
+        assert entries_key is not None and entries_key != case_key
+        entries_wrapped = (await _wrapped(backend))[entries_key]
+        backup = await backend.copy_main("before_purge")
+        await store.close_handoff(ref.code, "s" * 64, delete_topic_at=None)
+
+        backend.clock.advance(days=7, minutes=1)
+        assert (await store.purge()).transcripts == 1  # the bot's own round (README)
+
+        assert await store.transcript(ref.code) == [] and await store.notes(ref.code) == []
+        assert await store.load_case(CHAT) is not None  # the kept answers live on
+        assert entries_wrapped not in await _key_store_on_disk(backend)
+    finally:
+        await store.close()
+    copy = await backend.open(database_url=backup)  # the old backup, today's keys
+    try:
+        assert await copy.transcript(ref.code) == [] and await copy.notes(ref.code) == []
+        found = await copy.load_case(CHAT)
+        assert found is not None and found.answers == {"q1": "what happened to me"}
+    finally:
+        await copy.close()
