@@ -24,6 +24,7 @@ from bot.store.handoffs import HANDOFF_OPEN
 from bot.store.tables import CaseRow, ConversationRow
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over a phone
+LOCK_CAP = dt.timedelta(days=1)  # the longest a run of wrong code words locks a case
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +211,10 @@ class Cases(StoreCore):
             row = (
                 await conn.execute(
                     sa.select(
-                        col(CaseRow.code), col(CaseRow.codeword_fails), col(CaseRow.locked_until)
+                        col(CaseRow.code),
+                        col(CaseRow.codeword_fails),
+                        col(CaseRow.locked_until),
+                        col(CaseRow.codeword_locks),
                     )
                     .where(col(CaseRow.subject) == subject)
                     .with_for_update()
@@ -225,7 +229,7 @@ class Cases(StoreCore):
                 await conn.execute(
                     update(CaseRow)
                     .where(col(CaseRow.code) == row.code)
-                    .values(codeword_fails=0, locked_until=None)
+                    .values(codeword_fails=0, locked_until=None, codeword_locks=0)
                 )
                 return CodeWordTry(True)
             fails = row.codeword_fails + 1
@@ -237,14 +241,20 @@ class Cases(StoreCore):
                 )
                 await audit.record(conn, "case.codeword_wrong", None, row.code, now)
                 return CodeWordTry(False, self._codeword_tries - fails)
-            until = now + self._codeword_lock
+            # Each lock in a row lasts twice as long as the last (up to a day), so guessing a
+            # short word within the case's life takes far longer than the case lives.
+            locks = row.codeword_locks + 1
+            lock = min(
+                self._codeword_lock * 2 ** min(locks - 1, 16),
+                max(self._codeword_lock, LOCK_CAP),
+            )
             await conn.execute(
                 update(CaseRow)
                 .where(col(CaseRow.code) == row.code)
-                .values(codeword_fails=0, locked_until=until)
+                .values(codeword_fails=0, locked_until=now + lock, codeword_locks=locks)
             )
             await audit.record(conn, "case.codeword_locked", None, row.code, now)
-            return CodeWordTry(False, 0, self._codeword_lock)
+            return CodeWordTry(False, 0, lock)
 
     async def stored(self, chat_id: int) -> Stored:
         """What is stored for this chat and until when (for /mydata): no decryption needed."""

@@ -127,6 +127,7 @@ class CaseRow(MainTable, table=True):
     codeword_enc: bytes | None = None  # scrypt salt and hash of the code word, sealed
     codeword_fails: int = Field(default=0)  # wrong tries since the last right one or lock
     locked_until: dt.datetime | None = _when(nullable=True)  # too many wrong code words
+    codeword_locks: int = Field(default=0)  # locks in a row, each twice as long as the last
 
 
 class StaffTopic(MainTable, table=True):

@@ -118,3 +118,34 @@ async def test_the_case_key_opens_a_hash_never_the_word(backend: Backend, store:
     )
     assert b"heron" not in opened.lower() and "heron".encode("utf-16-le") not in opened
     assert verify("blue heron", opened) and not verify("grey heron", opened)
+
+
+async def test_each_lock_in_a_row_lasts_longer_so_guessing_outlasts_the_case(
+    backend: Backend, store: Store
+) -> None:
+    """Five tries per lock forever would let someone who holds the phone try every 4-digit
+    code within the case's 30 days; locks that double (up to a day) leave them a few hundred."""
+    await _kept(store)
+    await store.set_code_word(CHAT, derive("heron"))
+    waits = []
+    for _ in range(4):
+        for _ in range(5):
+            result = await store.code_word_tried(CHAT, False)
+        assert result.locked_for is not None
+        waits.append(result.locked_for)
+        backend.clock.advance(seconds=result.locked_for.total_seconds())
+    assert waits == [dt.timedelta(minutes=m) for m in (15, 30, 60, 120)]
+    assert (await store.code_word_tried(CHAT, True)).ok  # the right word: back to 15 minutes
+    for _ in range(5):
+        result = await store.code_word_tried(CHAT, False)
+    assert result.locked_for == dt.timedelta(minutes=15)
+
+    backend.clock.advance(minutes=15)
+    tries, start = 0, backend.clock.now
+    while backend.clock.now < start + dt.timedelta(days=30):
+        result = await store.code_word_tried(CHAT, False)
+        tries += 1
+        if result.locked_for is not None:
+            backend.clock.advance(seconds=result.locked_for.total_seconds())
+    assert result.locked_for is None or result.locked_for <= dt.timedelta(days=1)
+    assert tries < 200, tries  # not the 2,880 of a fixed 15-minute lock

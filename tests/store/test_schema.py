@@ -28,6 +28,7 @@ ALLOWED: dict[str, dict[str, str]] = {
                   "opened_at": "time", "claimed_at": "time",
                   "announced_at": "time", "closed_at": "time", "blocked_at": "time",
                   "codeword_enc": ENCRYPTED, "codeword_fails": "wrong code word tries",
+                  "codeword_locks": "code word locks in a row",
                   "locked_until": "time"},
     "staff_topic": {"thread_id": "staff forum topic id", "delete_at": "time"},
     "staff_member": {"subject": "staff pseudonym", "key_id": "random id",
