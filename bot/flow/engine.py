@@ -55,7 +55,9 @@ from bot.flow.replies import (
 from bot.flow.screens import Env, LocaleInfo, Screens
 from bot.flow.state import Answer, State
 
-CONSENT_VERSION = "keep-v1"
+CONSENT_VERSION = "keep-v1"  # keep.consent
+# handoff.consent, which also says the summary is kept: keeping agreed there records this one
+SHARE_CONSENT_VERSION = "share-v1"
 MAX_HOPS = 200  # a flow edit that loops without a question ends here instead of spinning
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -324,8 +326,8 @@ class Engine:
         if effect == "keep_case":
             if t.env.storage and not t.state.kept:
                 t.state.kept = True
-                t.effects.append(KeepCase(CONSENT_VERSION))
                 offer = not self._towards_handoff(target)
+                t.effects.append(KeepCase(CONSENT_VERSION if offer else SHARE_CONSENT_VERSION))
         elif effect == "restart":
             self._on_command(t, Command("restart"))
             return

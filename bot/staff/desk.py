@@ -55,6 +55,7 @@ from bot.channels.telegram.sender import Blocked, Sender, thread_missing
 from bot.channels.telegram.service import StartupError
 from bot.config import Settings
 from bot.flow import keys
+from bot.flow.engine import SHARE_CONSENT_VERSION
 from bot.flow.replies import Join, Ltr, Param, Reply, Text
 from bot.flow.screens import Env, StaffStatus
 from bot.flow.state import State
@@ -71,7 +72,7 @@ MEMBER_TTL = 5.0  # seconds a getChatMember answer is trusted
 RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
-SHARE_CONSENT = "share-v1"  # version of handoff.consent; keeping is recorded apart (keep-v1)
+SHARE_CONSENT = SHARE_CONSENT_VERSION  # handoff.consent's version; the keep consent's apart
 STOP_SECONDS = 5.0  # how long stop() lets staff-side chores (a topic's deletion) finish
 
 

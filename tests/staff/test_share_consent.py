@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.flow.replies import StartHandoff
+from bot.flow.replies import KeepCase, StartHandoff
 from bot.flow.screens import Env, StaffStatus
 from bot.runtime import Runtime
 from bot.staff.desk import SHARE_CONSENT
@@ -54,9 +54,21 @@ async def test_agreeing_to_share_is_recorded_on_its_own_with_its_version(
                 text("SELECT event, subject FROM audit_event WHERE event LIKE 'consent.%'")
             )).all()  # fmt: skip
             kept = (await conn.execute(
-                text("SELECT share_consent FROM kept_case WHERE code = :c"),
+                text("SELECT consent, share_consent FROM kept_case WHERE code = :c"),
                 {"c": case.code},
             )).one()  # fmt: skip
         assert [tuple(r) for r in rows] == [(f"consent.{SHARE_CONSENT}", case.code)]
         assert SHARE_CONSENT == "share-v1"
         assert kept.share_consent == SHARE_CONSENT  # its own version, on the case too
+        # They never saw the keep question: the case is kept on the share text's word (it
+        # says the summary is kept), never recorded as agreement to a text they were not shown.
+        assert kept.consent == SHARE_CONSENT
+
+
+def test_the_consent_to_keep_names_the_text_that_asked_it(runtime: Runtime) -> None:
+    w = to_results(runtime, env=OPEN).pick("keep", "yes")
+    assert [e.consent for e in w.effects if isinstance(e, KeepCase)] == ["keep-v1"]
+    w = to_results(runtime, env=OPEN).pick("talk", "share")
+    assert [e.consent for e in w.effects if isinstance(e, KeepCase)] == [SHARE_CONSENT]
+    kept_first = to_results(runtime, env=OPEN).pick("keep", "yes", "_skip", "talk", "share")
+    assert not [e for e in kept_first.effects if isinstance(e, KeepCase)]  # kept already
