@@ -4,6 +4,7 @@ the case, /delete works without it, and /start shows nothing of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -236,3 +237,70 @@ async def test_hashing_a_code_word_leaves_the_event_loop_free(
     ticker.cancel()
     assert sum(gaps) >= slow and max(gaps) < slow / 2, max(gaps)
     assert hidden(bot, ana, WORD) and (await bot.service.store.stored(ana.id)).code_word
+
+
+async def _key_store_files(store: Any) -> bytes:
+    """The key store's data, as whoever holds the disk (or a superuser) reads it."""
+    from sqlalchemy import text
+
+    from bot.store.urls import sqlite_path
+
+    engine = store._keys_engine
+    if engine.dialect.name == "sqlite":
+        path = sqlite_path(engine.url)
+        return b"".join(f.read_bytes() for f in sorted(path.parent.glob(f"{path.name}*")))
+    async with engine.begin() as conn:  # its pages (through the server) and its file
+        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        blocks = (await conn.execute(text("SELECT pg_relation_size('data_key') / 8192"))).scalar()
+        out = [
+            bytes((await conn.execute(text(f"SELECT get_raw_page('data_key', {b})"))).scalar())
+            for b in range(int(blocks or 0))
+        ]
+        raw = await conn.execute(
+            text("SELECT pg_read_binary_file(pg_relation_filepath('data_key'), 0, 67108864, true)")
+        )
+        return b"".join(out) + bytes(raw.scalar_one() or b"")
+
+
+async def test_after_delete_the_bots_own_purge_leaves_no_key_of_the_case_on_disk(
+    runtime: Runtime, tmp_path: Path, urls: dict[str, str]
+) -> None:
+    """/delete through the bot, then nothing but the bot's own maintenance (its purge round
+    runs when it starts and every HELPLINE_PURGE_INTERVAL_MINUTES): the wrapped keys of the
+    case and the answers are gone from the key store's files."""
+    from sqlalchemy import text
+
+    async with FakeBotApi() as api:
+        ana = api.add_user("Ana")
+        async with running_bot(api, runtime, tmp_path, **urls) as bot:
+            await keep(bot, ana)
+            await bot.send(ana, WORD)
+            store = bot.service.store
+            async with store._main.connect() as conn:
+                ids = {
+                    str(k)
+                    for (k,) in (
+                        await conn.execute(
+                            text(
+                                "SELECT key_id FROM kept_case "
+                                "UNION SELECT key_id FROM conversation"
+                            )
+                        )
+                    ).all()
+                }
+            async with store._keys_engine.connect() as conn:
+                rows = (await conn.execute(text("SELECT id, wrapped FROM data_key"))).all()
+            wrapped = {str(k): bytes(w) for k, w in rows if str(k) in ids}
+            disk = await _key_store_files(store)
+            assert len(wrapped) == 2 and all(w in disk for w in wrapped.values())
+            await bot.send(ana, "/delete")
+            await bot.press(ana, "_yes")
+            assert "Everything is deleted" in bot.text(ana)
+        async with running_bot(api, runtime, tmp_path, **urls) as bot:  # a later start
+            for _ in range(100):
+                disk = await _key_store_files(bot.service.store)
+                left = [w for w in wrapped.values() if w in disk]
+                if not left:
+                    break
+                await asyncio.sleep(0.1)
+            assert left == []
