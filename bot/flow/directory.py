@@ -250,6 +250,8 @@ class Directory:
         ids: Iterable[str] = (),
         tags: Iterable[str] = (),
         not_tags: Iterable[str] = (),
+        any_tags: Iterable[str] = (),
+        only_images: Iterable[Audience] = (),
         facts: conditions.Facts | None = None,
         images: Audience = "any",
         users: Audience = "any",
@@ -264,12 +266,21 @@ class Directory:
         home = self.country(country)
         pool = [*(home.resources if home else ()), *self.global_.resources]
         wanted_ids = list(ids)
-        wanted_tags, unwanted = set(tags), set(not_tags)
+        wanted_tags, unwanted, some = set(tags), set(not_tags), set(any_tags)
         if wanted_ids:
             by_id = {r.id: r for r in pool}
             chosen = [by_id[i] for i in wanted_ids if i in by_id]
         else:
-            chosen = [r for r in pool if wanted_tags <= set(r.tags) and not unwanted & set(r.tags)]
+            chosen = [
+                r
+                for r in pool
+                if wanted_tags <= set(r.tags)
+                and not unwanted & set(r.tags)
+                and (not some or some & set(r.tags))
+            ]
+        kinds = set(only_images)
+        if kinds:
+            chosen = [r for r in chosen if r.images in kinds]
         return [
             r
             for r in chosen

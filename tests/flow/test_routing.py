@@ -57,6 +57,8 @@ ROUTES: list[tuple[dict[str, str | list[str]], set[str], set[str]]] = [
     ({"country": "us", "what": "threatened", "wants": ["stop", "police"]}, {"us-fbi"}, set()),
     ({"country": "au", "relationship": "partner"}, {"au-1800respect"}, set()),
     ({"country": "gb", "wants": ["police"]}, {"gb-police-101"}, set()),
+    # Germany: 110 and the police's Onlinewache (the gap issue 10 left open).
+    ({"country": "de", "wants": ["police"]}, {"de-police"}, set()),
     ({"country": "other"}, {"stopncii"}, {"us-ccri", "gb-rph", "tw-siarc", "au-esafety"}),
     ({"country": "us", "wants": ["talk"]}, {"us-988"}, set()),
     (
@@ -182,6 +184,14 @@ TABLE: list[tuple[dict[str, str | list[str]], str, str | None, list[str]]] = [
      ["us-988", "us-crisis-text-line"]),
     ({"country": "kr", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
      ["kr-1388"]),
+    # Taiwan's SIARC and Korea's digital sex crime centre serve children too: a child's
+    # removal list has them before iWIN and INHOPE, and without the file they come first.
+    ({"country": "tw", "age": "under18", "age_now": "minor"}, "takeitdown", "remove",
+     ["takeitdown", "tw-siarc", "tw-iwin"]),
+    ({"country": "tw", "age": "under18", "age_now": "minor", "real": "ai", "has_file": "no"},
+     "tw-siarc", "remove", ["tw-siarc", "tw-iwin", "inhope"]),
+    ({"country": "kr", "who": "parent", "age": "under18", "real": "ai", "has_file": "no"},
+     "kr-dsc-center", "remove", ["kr-dsc-center", "inhope"]),
 ]  # fmt: skip
 
 
@@ -288,6 +298,9 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
         ]
         lead = [b for b in replies[0].body if b.key == "card"]
         assert lead, answers  # every path has a first step with a service
+        for reply in replies[1:]:  # a topic lists each service once
+            cards = [str(dict(b.params)["name"]) for b in reply.body if b.key == "card"]
+            assert len(cards) == len(set(cards)), (answers, cards)
         for reply in replies:
             body: list[Text] = list(reply.body)
             for i, block in enumerate(body):
