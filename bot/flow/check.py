@@ -391,6 +391,8 @@ def used_keys(flow: Flow, located: Located, directory: Directory) -> Iterator[tu
             yield country.name_key, country.file
         for r in country.resources:
             yield r.description_key, country.file
+            if r.description_helper:
+                yield r.description_helper, country.file
             for extra in r.extra:
                 yield extra, country.file
 

@@ -141,6 +141,9 @@ class Resource(_Strict):
     always_open: bool = False
     languages: list[str] = Field(default_factory=list)
     description: str | None = None
+    # The card's text for a parent or friend, when the service's own text speaks to the
+    # person shown ("taken before you were 18"): a catalog key.
+    description_helper: str | None = None
     extra: list[str] = Field(default_factory=list)
     show_if: dict[str, Any] | None = None  # a condition on the survivor's answers
     sources: list[str] = Field(min_length=1)

@@ -499,7 +499,11 @@ class Screens:
         return Text.of(
             keys.CARD,
             name=r.display_name(chain),
-            description=Text.of(r.description_key),
+            description=Text.of(
+                r.description_helper
+                if r.description_helper and self.asker(state) == "helper"
+                else r.description_key
+            ),
             contacts=Join(tuple(contacts)),
         )
 

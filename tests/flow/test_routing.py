@@ -244,11 +244,20 @@ def test_a_child_is_never_told_about_being_an_adult_and_a_parent_is_spoken_to(
     assert "Tell an adult you trust" in child.text()
     parent = to_results(runtime, who="parent", age="under18", what="threatened", country="gb")
     text, keys = parent.text(), parent.shown_keys()
-    assert "You are not in trouble" not in text and "before you were 18" not in text.replace(
-        "taken before you were 18", ""
-    )  # Take It Down's own card says who it is for
+    # Not even on a service's card: Take It Down's is worded for the parent.
+    assert "You are not in trouble" not in text and "before you were 18" not in text
+    assert "you can use it with them or for them" in text
     assert "results.sextortion.minor_helper" in keys and "results.helper.minor_gb" in keys
     assert "results.helper.tell" in keys  # who to tell
+
+
+def test_a_friend_reads_stopnciis_card_as_the_survivors_own_tool(runtime: Runtime) -> None:
+    text = to_results(runtime, who="friend", age="adult", country="gb", has_file="yes").text()
+    assert "The person in them makes the case on their own device" in text
+    assert "For intimate images of you" not in text
+    assert "For them to use themselves" in text
+    survivor = to_results(runtime, who="self", age="adult", country="gb", has_file="yes").text()
+    assert "For intimate images of you taken at 18 or over" in survivor
 
 
 def test_plain_words_explain_hashes_partner_platforms_and_report_remove(runtime: Runtime) -> None:
