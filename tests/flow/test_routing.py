@@ -179,9 +179,10 @@ TABLE: list[tuple[dict[str, str | list[str]], str, str | None, list[str]]] = [
     ({"country": "gb", "relationship": "partner"}, "gb-rph", "support", ["gb-refuge"]),
     ({"country": "ca", "relationship": "partner"}, "stopncii", "support", ["ca-988"]),
     ({"country": "kr", "relationship": "partner"}, "kr-1366", "support", ["kr-1366"]),
-    # "For young people" lists a service in the US and Korea.
+    # "For young people" lists a service in the US and Korea: a children's helpline (in the
+    # US, where the research found none of its own, the directory of them), then the talk lines.
     ({"country": "us", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
-     ["us-988", "us-crisis-text-line"]),
+     ["chi", "us-988", "us-crisis-text-line"]),
     ({"country": "kr", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
      ["kr-1388"]),
     # Taiwan's SIARC and Korea's digital sex crime centre serve children too: a child's
