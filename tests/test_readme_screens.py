@@ -31,6 +31,11 @@ SCREENS: list[tuple[str, str, dict[str, str | list[str]]]] = [
     ("es", "es", {"who": "self", "age": "adult", "what": "shared", "real": "ai",
                   "has_file": "no", "where": ["search"], "country": "mx"}),
     ("hi", "hi", {"who": "parent", "age": "under18", "what": "shared", "country": "in"}),
+    ("ko", "ko", {"who": "self", "age": "under18", "age_now": "minor", "what": "shared",
+                  "real": "ai", "has_file": "no", "country": "kr"}),
+    ("ja", "ja", {"who": "friend", "age": "adult", "what": "threatened", "country": "jp",
+                  "wants": ["stop"]}),
+    ("th", "th", {"who": "self", "age": "adult", "what": "taken", "country": "th"}),
 ]  # fmt: skip
 
 

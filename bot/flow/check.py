@@ -229,7 +229,7 @@ def resource_problems(flow: Flow, located: Located, directory: Directory) -> Ite
             for rid in sel.ids:
                 if rid not in directory.resources:
                     yield _p(located, path, f"section '{section.id}': unknown resource id '{rid}'")
-            for tag in [*sel.tags, *sel.not_tags]:
+            for tag in [*sel.tags, *sel.not_tags, *sel.any_tags]:
                 if tag not in TAGS:
                     yield _p(located, path, f"section '{section.id}': unknown tag '{tag}'")
     for nid, node in flow.nodes.items():
@@ -262,7 +262,7 @@ def _selector_problems(
         for rid in current.ids:
             if rid not in directory.resources:
                 yield _p(located, path, f"{what}: unknown resource id '{rid}'")
-        for tag in [*current.tags, *current.not_tags]:
+        for tag in [*current.tags, *current.not_tags, *current.any_tags]:
             if tag not in TAGS:
                 yield _p(located, path, f"{what}: unknown tag '{tag}'")
         current = current.fallback
@@ -391,6 +391,8 @@ def used_keys(flow: Flow, located: Located, directory: Directory) -> Iterator[tu
             yield country.name_key, country.file
         for r in country.resources:
             yield r.description_key, country.file
+            if r.description_helper:
+                yield r.description_helper, country.file
             for extra in r.extra:
                 yield extra, country.file
 

@@ -182,7 +182,10 @@ def coverage(flow: Flow, directory: Directory, english: dict[str, str]) -> list[
             for other, name in names.items()
             if other != rid
             and len(name) >= 6
-            and name in english.get(r.description_key, "")
+            and (
+                name in english.get(r.description_key, "")
+                or name in english.get(r.description_helper or "", "")
+            )
             and name not in names[rid]
         ]
         for rid, r in directory.resources.items()

@@ -141,6 +141,9 @@ class Resource(_Strict):
     always_open: bool = False
     languages: list[str] = Field(default_factory=list)
     description: str | None = None
+    # The card's text for a parent or friend, when the service's own text speaks to the
+    # person shown ("taken before you were 18"): a catalog key.
+    description_helper: str | None = None
     extra: list[str] = Field(default_factory=list)
     show_if: dict[str, Any] | None = None  # a condition on the survivor's answers
     sources: list[str] = Field(min_length=1)
@@ -250,6 +253,8 @@ class Directory:
         ids: Iterable[str] = (),
         tags: Iterable[str] = (),
         not_tags: Iterable[str] = (),
+        any_tags: Iterable[str] = (),
+        only_images: Iterable[Audience] = (),
         facts: conditions.Facts | None = None,
         images: Audience = "any",
         users: Audience = "any",
@@ -264,12 +269,21 @@ class Directory:
         home = self.country(country)
         pool = [*(home.resources if home else ()), *self.global_.resources]
         wanted_ids = list(ids)
-        wanted_tags, unwanted = set(tags), set(not_tags)
+        wanted_tags, unwanted, some = set(tags), set(not_tags), set(any_tags)
         if wanted_ids:
             by_id = {r.id: r for r in pool}
             chosen = [by_id[i] for i in wanted_ids if i in by_id]
         else:
-            chosen = [r for r in pool if wanted_tags <= set(r.tags) and not unwanted & set(r.tags)]
+            chosen = [
+                r
+                for r in pool
+                if wanted_tags <= set(r.tags)
+                and not unwanted & set(r.tags)
+                and (not some or some & set(r.tags))
+            ]
+        kinds = set(only_images)
+        if kinds:
+            chosen = [r for r in chosen if r.images in kinds]
         return [
             r
             for r in chosen

@@ -131,6 +131,11 @@ class Selector(_Strict):
     ids: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     not_tags: list[str] = Field(default_factory=list)
+    # At least one of these tags (tags: all of them; not_tags: none of them).
+    any_tags: list[str] = Field(default_factory=list)
+    # Only services whose `images` audience is one of these: [any, adult] leaves out the
+    # services only for images made under 18 without leaving out those for every age.
+    images: list[Literal["minor", "adult", "any"]] = Field(default_factory=list)
     limit: Annotated[int, Field(ge=1, le=20)] = 6
     fallback: Selector | None = None  # tried when this selection finds nothing
 

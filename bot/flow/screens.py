@@ -385,11 +385,14 @@ class Screens:
         return Reply(tuple(body), kind="results", sensitive=True)
 
     def fold(self, node: Results, fold_id: str, state: State, env: Env) -> Reply:
-        """One folded topic: its sections, each with its services in order of fit."""
+        """One folded topic: its sections, each with its services in order of fit. A service
+        an earlier section of the topic listed is not listed again (a section left with
+        none is left out, heading and all)."""
         body: list[Text] = []
+        seen: set[str] = set()
         for section in node.sections:
             if section.fold == fold_id:
-                body.extend(self.section(node, section, state, env) or [])
+                body.extend(self.section(node, section, state, env, seen) or [])
         return Reply(tuple(body), kind="results", sensitive=True)
 
     def folds(self, node: Results, state: State, env: Env) -> list[Fold]:
@@ -401,16 +404,25 @@ class Screens:
         ]
 
     def section(
-        self, node: Results, section: Section, state: State, env: Env
+        self,
+        node: Results,
+        section: Section,
+        state: State,
+        env: Env,
+        seen: set[str] | None = None,
     ) -> list[Text] | None:
         """A section's heading, text and services; None when it does not apply, or when it
-        lists services and finds none (a heading is never shown over nothing)."""
+        lists services and finds none (a heading is never shown over nothing). Services in
+        `seen` (listed earlier on the same screen) are left out; those listed are added."""
         facts = self.facts(state, env)
         if section.when is not None and not holds(section.when, facts):
             return None
         found: list[Resource] = []
         if section.resources is not None:
             found = self.services(node, section.resources, state, env)
+            if seen is not None:
+                found = [r for r in found if r.id not in seen]
+                seen.update(r.id for r in found)
             if not found:
                 return None
         chunk: list[Text] = []
@@ -433,6 +445,8 @@ class Screens:
                 ids=current.ids,
                 tags=current.tags,
                 not_tags=current.not_tags,
+                any_tags=current.any_tags,
+                only_images=current.images,
                 facts=facts,
                 images=images,
                 users=users,
@@ -485,7 +499,11 @@ class Screens:
         return Text.of(
             keys.CARD,
             name=r.display_name(chain),
-            description=Text.of(r.description_key),
+            description=Text.of(
+                r.description_helper
+                if r.description_helper and self.asker(state) == "helper"
+                else r.description_key
+            ),
             contacts=Join(tuple(contacts)),
         )
 

@@ -57,6 +57,8 @@ ROUTES: list[tuple[dict[str, str | list[str]], set[str], set[str]]] = [
     ({"country": "us", "what": "threatened", "wants": ["stop", "police"]}, {"us-fbi"}, set()),
     ({"country": "au", "relationship": "partner"}, {"au-1800respect"}, set()),
     ({"country": "gb", "wants": ["police"]}, {"gb-police-101"}, set()),
+    # Germany: 110 and the police's Onlinewache (the gap issue 10 left open).
+    ({"country": "de", "wants": ["police"]}, {"de-police"}, set()),
     ({"country": "other"}, {"stopncii"}, {"us-ccri", "gb-rph", "tw-siarc", "au-esafety"}),
     ({"country": "us", "wants": ["talk"]}, {"us-988"}, set()),
     (
@@ -177,11 +179,20 @@ TABLE: list[tuple[dict[str, str | list[str]], str, str | None, list[str]]] = [
     ({"country": "gb", "relationship": "partner"}, "gb-rph", "support", ["gb-refuge"]),
     ({"country": "ca", "relationship": "partner"}, "stopncii", "support", ["ca-988"]),
     ({"country": "kr", "relationship": "partner"}, "kr-1366", "support", ["kr-1366"]),
-    # "For young people" lists a service in the US and Korea.
+    # "For young people" lists a service in the US and Korea: a children's helpline (in the
+    # US, where the research found none of its own, the directory of them), then the talk lines.
     ({"country": "us", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
-     ["us-988", "us-crisis-text-line"]),
+     ["chi", "us-988", "us-crisis-text-line"]),
     ({"country": "kr", "age": "under18", "age_now": "minor"}, "takeitdown", "support",
      ["kr-1388"]),
+    # Taiwan's SIARC and Korea's digital sex crime centre serve children too: a child's
+    # removal list has them before iWIN and INHOPE, and without the file they come first.
+    ({"country": "tw", "age": "under18", "age_now": "minor"}, "takeitdown", "remove",
+     ["takeitdown", "tw-siarc", "tw-iwin"]),
+    ({"country": "tw", "age": "under18", "age_now": "minor", "real": "ai", "has_file": "no"},
+     "tw-siarc", "remove", ["tw-siarc", "tw-iwin", "inhope"]),
+    ({"country": "kr", "who": "parent", "age": "under18", "real": "ai", "has_file": "no"},
+     "kr-dsc-center", "remove", ["kr-dsc-center", "inhope"]),
 ]  # fmt: skip
 
 
@@ -234,11 +245,20 @@ def test_a_child_is_never_told_about_being_an_adult_and_a_parent_is_spoken_to(
     assert "Tell an adult you trust" in child.text()
     parent = to_results(runtime, who="parent", age="under18", what="threatened", country="gb")
     text, keys = parent.text(), parent.shown_keys()
-    assert "You are not in trouble" not in text and "before you were 18" not in text.replace(
-        "taken before you were 18", ""
-    )  # Take It Down's own card says who it is for
+    # Not even on a service's card: Take It Down's is worded for the parent.
+    assert "You are not in trouble" not in text and "before you were 18" not in text
+    assert "you can use it with them or for them" in text
     assert "results.sextortion.minor_helper" in keys and "results.helper.minor_gb" in keys
     assert "results.helper.tell" in keys  # who to tell
+
+
+def test_a_friend_reads_stopnciis_card_as_the_survivors_own_tool(runtime: Runtime) -> None:
+    text = to_results(runtime, who="friend", age="adult", country="gb", has_file="yes").text()
+    assert "The person in them makes the case on their own device" in text
+    assert "For intimate images of you" not in text
+    assert "For them to use themselves" in text
+    survivor = to_results(runtime, who="self", age="adult", country="gb", has_file="yes").text()
+    assert "For intimate images of you taken at 18 or over" in survivor
 
 
 def test_plain_words_explain_hashes_partner_platforms_and_report_remove(runtime: Runtime) -> None:
@@ -288,6 +308,9 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
         ]
         lead = [b for b in replies[0].body if b.key == "card"]
         assert lead, answers  # every path has a first step with a service
+        for reply in replies[1:]:  # a topic lists each service once
+            cards = [str(dict(b.params)["name"]) for b in reply.body if b.key == "card"]
+            assert len(cards) == len(set(cards)), (answers, cards)
         for reply in replies:
             body: list[Text] = list(reply.body)
             for i, block in enumerate(body):

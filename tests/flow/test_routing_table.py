@@ -1,5 +1,6 @@
 """The routing table (issue 10): every country × age group × situation × who is asking, with
-the one "Start here" service and the first three services of the removal and threat topics.
+the "Start here" action (the words it opens with, as catalog keys, and its one service) and the
+first three services of the removal and threat topics.
 
 The table lives in tests/flow/routing_table.csv so that an NGO can read and review it in a
 spreadsheet. When a change to flows/ moves a service, this test fails and prints the rows that
@@ -9,8 +10,9 @@ changed; after checking them, write the new table with
 
 and commit it with the change, so the review sees every survivor whose route moved.
 Each row is also checked against rules that hold whatever the table says: a first step with a
-service, nothing shown that excludes the survivor, no adults' service for images made under 18,
-and no fingerprint tool for someone without the file.
+service, nothing shown on any screen of the results (every topic opened) that excludes the
+survivor, no adults' service for images made under 18, and no fingerprint tool for someone
+without the file.
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ from bot.flow.state import Answer, State
 from bot.runtime import Runtime
 
 TABLE = Path(__file__).with_name("routing_table.csv")
-COLUMNS = ["country", "who", "age", "age_now", "situation", "start_here", "remove", "threat"]
+COLUMNS = [
+    "country", "who", "age", "age_now", "situation", "lead", "start_here", "remove", "threat",
+]  # fmt: skip
 
 # Who is asking, and the age groups they can give (age when the images were made, age now).
 ROLES: list[tuple[str, str, str]] = [
     ("self", "under18", "minor"),
     ("self", "under18", "adult"),
+    ("self", "under18", "skip"),
     ("self", "adult", ""),
     ("self", "unsure", ""),
     *((who, age, "") for who in ("parent", "friend", "other") for age in
@@ -51,6 +56,7 @@ SITUATIONS: dict[str, dict[str, Answer]] = {
     "taken": {"what": "taken", "real": "real", "has_file": "yes"},
     "fear": {"what": "fear", "has_file": "unsure"},
     "fake, no file": {"what": "shared", "real": "ai", "has_file": "no"},
+    "unsure": {"what": "unsure", "real": "unsure", "has_file": "unsure"},
 }
 REST: dict[str, Answer] = {
     "safe": "ok", "danger": "no", "selfharm": "no", "child_safe": "ok", "where": ["social"],
@@ -103,10 +109,11 @@ def rows(runtime: Runtime) -> Iterator[tuple[dict[str, str], dict[str, Answer], 
                 topics = {}
                 for fold in ("remove", "threat"):
                     reply = screens.fold(node, fold, state, Env())
-                    shown.append(reply)
                     topics[fold] = " > ".join(_ids(runtime, reply)[:3])
-                row |= {"start_here": " ".join(lead), **topics}
-                yield row, answers, shown
+                for fold in screens.folds(node, state, Env()):  # every topic, opened
+                    shown.append(screens.fold(node, fold.id, state, Env()))
+                row |= {"lead": " ".join(_lead_words(first)), "start_here": " ".join(lead)}
+                yield row | topics, answers, shown
 
 
 def _ids(runtime: Runtime, reply: Reply, after: str = "", until: str = "") -> list[str]:
@@ -120,6 +127,17 @@ def _ids(runtime: Runtime, reply: Reply, after: str = "", until: str = "") -> li
             break
         elif started and block.key == "card":
             out.append(names[str(dict(block.params)["name"])])
+    return out
+
+
+def _lead_words(reply: Reply) -> list[str]:
+    """The catalog keys "Start here" says before its service: the action itself."""
+    keys = [b.key for b in reply.body]
+    out: list[str] = []
+    for key in keys[keys.index("results.start.title") + 1 :]:
+        if key in ("card", "results.more"):
+            break
+        out.append(key.removeprefix("results.lead."))
     return out
 
 
@@ -172,6 +190,13 @@ def test_every_row_starts_with_one_service_that_fits_the_survivor(
     screens = runtime.engine.screens
     for row, answers, shown in computed:
         assert len(row["start_here"].split()) == 1, row
+        # The action: threats first (stop replying, don't pay); a child told to tell an adult.
+        words = row["lead"].split()
+        assert words, row
+        if row["situation"] == "threatened":
+            assert words[0] in ("threat", "threat_helper"), row
+        if row["age"] == "under18" and row["who"] == "self" and answers.get("has_file") != "no":
+            assert "minor_self" in words, row
         state = State(answers=dict(answers))
         images, users = screens.audiences(state)
         asker = screens.asker(state)
