@@ -234,6 +234,32 @@ def test_the_first_screen_fits_on_a_phone_and_folds_the_rest(runtime: Runtime) -
         assert len(opened) == len(set(opened)) and not w.folds()
 
 
+# Translations run longer than English: about 30% for text of this length is the usual
+# allowance (IBM's globalization guidelines), so a translated "Start here" may take 1,040.
+TRANSLATED_LIMIT = 1040
+
+
+def test_start_here_stays_about_a_screen_long_in_every_language(
+    runtime: Runtime, locales: list[str]
+) -> None:
+    longest: dict[str, int] = {}
+    for lang in locales:
+        start = runtime.catalogs.text(lang, "results.start.title")
+        more = runtime.catalogs.text(lang, "results.more")
+        for answers in (
+            {"age": "under18", "age_now": "minor", "what": "threatened", "country": "us"},
+            {"who": "parent", "age": "under18", "country": "tw", "what": "threatened"},
+            {"age": "adult", "country": "au", "real": "ai", "has_file": "no"},
+        ):
+            w = to_results(runtime, lang, unfold=False, **answers)
+            results = next(r for r in w.replies if r.kind == "results")
+            text = "\n\n".join(w.rt.renderer.reply(results, lang).messages)
+            length = text.index(more) - text.index(start)
+            longest[lang] = max(longest.get(lang, 0), length)
+    assert longest["en"] <= 800, longest
+    assert all(n <= TRANSLATED_LIMIT for n in longest.values()), longest
+
+
 def test_a_child_is_never_told_about_being_an_adult_and_a_parent_is_spoken_to(
     runtime: Runtime,
 ) -> None:
