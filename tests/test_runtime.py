@@ -15,7 +15,8 @@ from bot import runtime as runtime_module
 from bot.cli import main
 from bot.config import ROOT, Settings
 from bot.flow import keys
-from bot.runtime import cache_key, load_runtime, save_cache
+from bot.runtime import Runtime, cache_key, load_runtime, save_cache
+from tests.conftest import TYPED_BEFORE_SAVING
 
 
 def test_crisis_words_of_a_language_still_being_translated_are_watched_for(
@@ -59,14 +60,17 @@ def _copy_data(folder: Path) -> Settings:
     )
 
 
+def _shipped(data_dir: Path) -> Settings:
+    """The shipped flows/ and locales/, with the start-up cache under `data_dir`."""
+    return Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+
+
 @pytest.fixture(scope="module")
-def cached(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Data whose runtime a first start built, used on a message, and saved."""
-    settings = _copy_data(tmp_path_factory.mktemp("cached"))
-    runtime = load_runtime(settings)
-    assert not runtime.cached
-    assert runtime.engine.crisis.match("my neighbour zqxjkword waters the plants") is None
-    save_cache(runtime, settings)
+def cached(runtime: Runtime, startup_cache: Path) -> Settings:
+    """Data whose runtime a first start built, used on a message, and saved: the shipped data,
+    whose first start is the session's runtime (conftest.py's `startup_cache`)."""
+    settings = _shipped(startup_cache)
+    assert not runtime.cached and runtime.key == cache_key(settings)
     return settings
 
 
@@ -93,6 +97,7 @@ def test_a_restart_uses_the_cache_and_finds_crisis_words_in_every_script(
 
 def test_the_cache_holds_no_word_a_survivor_typed(cached: Settings) -> None:
     data = _cache_file(cached).read_bytes()
+    assert "zqxjkword" in TYPED_BEFORE_SAVING  # matched before the cache was saved
     assert b"zqxjkword" not in data
     assert "死にたい".encode() in data  # it does hold the lists (a check that the test can fail)
 
@@ -110,21 +115,31 @@ def test_a_cache_file_others_can_write_is_not_loaded(cached: Settings, tmp_path:
     assert runtime.engine.crisis.match("我想死") == "selfharm"
 
 
-def test_an_unwritable_cache_folder_means_building_at_each_start(tmp_path: Path) -> None:
-    settings = _copy_data(tmp_path)
+def test_an_unwritable_cache_folder_means_building_at_each_start(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    settings = _shipped(tmp_path / "data")
     settings.data_dir.write_text("not a folder")  # the cache folder cannot be made
-    runtime = load_runtime(settings)
+    assert runtime.key == cache_key(settings)  # the first start: the session's runtime
     save_cache(runtime, settings)  # says so in the log, raises nothing
     again = load_runtime(settings)
     assert not again.cached
     assert again.engine.crisis.match("I want to kill myself tonight") == "selfharm"
 
 
-def test_an_edited_crisis_list_is_matched_after_a_restart(tmp_path: Path) -> None:
+def test_an_edited_crisis_list_is_matched_after_a_restart(
+    cached: Settings, tmp_path: Path
+) -> None:
     settings = _copy_data(tmp_path)
-    save_cache(load_runtime(settings), settings)
-    assert load_runtime(settings).cached
-    assert load_runtime(settings).engine.crisis.match("viene el quorblatt") is None
+    # The first start's cache: the copy holds the shipped files, so their cache is what a first
+    # start saves; only its name, the key (which covers the folder's path), differs.
+    (settings.data_dir / "cache").mkdir(parents=True, mode=0o700)
+    shutil.copy(
+        _cache_file(cached), settings.data_dir / "cache" / f"runtime-{cache_key(settings)}.pickle"
+    )
+    restarted = load_runtime(settings)
+    assert restarted.cached
+    assert restarted.engine.crisis.match("viene el quorblatt") is None
     po = polib.pofile(str(settings.locales_dir / "es.po"))
     entry = po.find(keys.CRISIS_WORDS["danger"], by="msgctxt")
     entry.msgstr += "\nviene el quorblatt"

@@ -70,17 +70,21 @@ def holds(cond: Mapping[str, Any] | None, facts: Facts) -> bool:
         elif key == "answered":
             got = facts.get(value)
             ok = got is not None and got != SKIPPED and got != []
-        else:
-            wanted = {_text(v) for v in (value if isinstance(value, list) else [value])}
+        else:  # any wanted value among the answers (no sets built: this runs millions of times)
             got = facts.get(key)
-            have = {got} if isinstance(got, str) else set(got or ())
-            ok = bool(wanted & have)
+            have = (got,) if isinstance(got, str) else got or ()
+            if isinstance(value, list):
+                ok = any(_text(v) in have for v in value)
+            else:
+                ok = _text(value) in have
         if not ok:
             return False
     return True
 
 
 def _text(value: object) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -92,6 +92,7 @@ class StaffDesk:
         *,
         clock: Clock | None = None,
         tick: float = 30.0,
+        member_ttl: float = MEMBER_TTL,
     ) -> None:
         if settings.staff_chat_id is None:
             raise ValueError("the staff desk needs HELPLINE_STAFF_CHAT_ID")
@@ -107,6 +108,7 @@ class StaffDesk:
         self._tick = tick
         self._native = {loc.code: loc.native_name for loc in runtime.engine.locales}
         self._members: dict[int, tuple[str, float]] = {}
+        self._member_ttl = member_ttl  # seconds a getChatMember answer is trusted
         self._task: asyncio.Task[None] | None = None
         self._chores: set[asyncio.Task[None]] = set()  # staff-side work after an exit
         self.wake: Callable[[], None] = lambda: None  # the outbox has work (the service sets it)
@@ -795,7 +797,7 @@ class StaffDesk:
             status = "member"
         if len(self._members) > 1000:
             self._members = {k: v for k, v in self._members.items() if v[1] > now}
-        self._members[user_id] = (status, now + MEMBER_TTL)
+        self._members[user_id] = (status, now + self._member_ttl)
         return status
 
     def _on_member_change(self, change: ChatMemberUpdated) -> None:
@@ -804,7 +806,7 @@ class StaffDesk:
         status = str(member.status)
         if status == "restricted" and getattr(member, "is_member", False):
             status = "member"
-        self._members[member.user.id] = (status, time.monotonic() + MEMBER_TTL)
+        self._members[member.user.id] = (status, time.monotonic() + self._member_ttl)
         if status not in STAFF_STATUSES:
             log.info("staff: a member left the staff chat; their staff rights ended")
 

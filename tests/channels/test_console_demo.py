@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import polib
@@ -27,10 +28,36 @@ ADULT_PATH = ["1", "2", "3", "1", "2", "1", "1", "1", "1", "6", UK, "5", "1", "5
 # social media, Done · United Kingdom · rather not say · removal, Done
 
 
-def demo(*args: str, stdin: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+NO_DATA = Path("/nonexistent-should-not-be-used")
+_data_dir = NO_DATA
+
+
+@pytest.fixture(autouse=True)
+def _startup_cache(startup_cache: Path) -> Iterator[None]:
+    """Each demo starts from a data folder holding only the start-up cache (loading it takes a
+    fraction of a second; building takes seconds), and must leave that folder as it found it:
+    the demo stores nothing. One test starts with no data folder at all, as a fresh checkout."""
+    global _data_dir
+    before = _listing(startup_cache)
+    _data_dir = startup_cache
+    yield
+    _data_dir = NO_DATA
+    assert _listing(startup_cache) == before, "the demo wrote to its data folder"
+
+
+def _listing(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    )
+
+
+def demo(
+    *args: str, stdin: str, timeout: float = 60, data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     helpline = Path(sys.executable).with_name("helpline")
     command = [str(helpline)] if helpline.exists() else [sys.executable, "-m", "bot"]
-    env = {**os.environ, "NO_COLOR": "1", "HELPLINE_DATA_DIR": "/nonexistent-should-not-be-used"}
+    env = {**os.environ, "NO_COLOR": "1", "HELPLINE_DATA_DIR": str(data_dir or _data_dir)}
     return subprocess.run(
         [*command, "demo", *args],
         input=stdin,
@@ -106,5 +133,6 @@ def test_exit_leaves_at_once() -> None:
 
 
 def test_end_of_input_ends_the_demo_quietly() -> None:
-    done = demo("--lang", "en", stdin="")
+    done = demo("--lang", "en", stdin="", data_dir=NO_DATA)  # no data folder, no cache: built
     assert done.returncode == 0 and done.stderr == ""
+    assert not NO_DATA.exists()

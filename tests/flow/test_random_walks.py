@@ -7,6 +7,7 @@ Every reply is rendered in every locale.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -72,7 +73,14 @@ action = st.one_of(
 )
 
 
+_RENDERED: set[Reply] = set()  # screens checked already (the token is not rendered)
+
+
 def _render_everywhere(runtime: Runtime, reply: Reply) -> None:
+    """Rendering is deterministic: a screen met again in a later walk was checked already."""
+    screen = dataclasses.replace(reply, token=None)
+    if screen in _RENDERED:
+        return
     for code in runtime.catalogs.codes:
         out = runtime.renderer.reply(reply, code)
         for message in out.messages:
@@ -81,6 +89,7 @@ def _render_everywhere(runtime: Runtime, reply: Reply) -> None:
             assert len(message) <= 4096
         for button in out.buttons:
             assert button.label.strip() and not LEFTOVER.search(button.label)
+    _RENDERED.add(screen)  # only once it passed: a failing example fails again when replayed
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

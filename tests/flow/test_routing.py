@@ -320,6 +320,9 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
     node = next(n for n in runtime.flow.nodes.values() if isinstance(n, Results))
     screens = runtime.engine.screens
     titles = {s.title for s in node.sections if s.title}
+    by_name: dict[str, str] = {}  # a card's service by its name (the first, as a search would)
+    for r, res in runtime.directory.resources.items():
+        by_name.setdefault(res.display_name(["en"]), r)
     paths = 0
     for answers in _every_path(runtime):
         paths += 1
@@ -346,11 +349,7 @@ def test_no_path_shows_a_heading_over_nothing_or_a_service_that_excludes_the_sur
                     chunk = after[: after.index(nxt)] if nxt else after
                     assert chunk, (answers, block.key)
                 if block.key == "card":
-                    name = str(dict(block.params)["name"])
-                    rid = next(
-                        r for r, res in runtime.directory.resources.items()
-                        if res.display_name(["en"]) == name
-                    )  # fmt: skip
+                    rid = by_name[str(dict(block.params)["name"])]
                     why = excluded(
                         runtime.directory.resources[rid],
                         runtime.directory.origin[rid], images, users, cid, asker,

@@ -40,8 +40,11 @@ async def test_a_member_removed_from_the_staff_chat_loses_staff_rights_at_once(
 async def test_a_removal_telegram_did_not_report_counts_within_seconds(
     api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
 ) -> None:
-    assert MEMBER_TTL <= 5
-    async with staffed_bot(api, runtime, tmp_path, staff) as bot:
+    assert MEMBER_TTL <= 5  # the shipped setting: "within seconds"
+    # The desk trusts an answer for member_ttl seconds; this test waits one out, so it runs
+    # with a shorter one (the same code path) instead of sleeping 5 s.
+    ttl = 0.3
+    async with staffed_bot(api, runtime, tmp_path, staff, member_ttl=ttl) as bot:
         max_ = api.add_user("Max")
         await ask_for_a_person(bot, max_)
         thread = staff.topic().message_thread_id
@@ -49,7 +52,7 @@ async def test_a_removal_telegram_did_not_report_counts_within_seconds(
         case = await bot.service.store.case_of_chat(max_.id)
         assert case is not None and case.status == "claimed"
         api.add_member(staff.chat, staff.mei, status="left")  # no update reaches the bot
-        await asyncio.sleep(MEMBER_TTL + 0.2)
+        await asyncio.sleep(ttl + 0.2)
         toast = await press(bot, staff.mei, staff.card(thread), "close")
         assert toast == runtime.catalogs.text("en", "staff.not_staff")
         case = await bot.service.store.case_of_chat(max_.id)

@@ -20,7 +20,7 @@ from bot.channels.telegram import TelegramService
 from bot.channels.telegram.sender import Sender
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.staff.desk import StaffDesk
+from bot.staff.desk import MEMBER_TTL, StaffDesk
 from bot.store import Store
 from bot.web.app import make_app
 from tests.fakebot import FakeBotApi
@@ -133,6 +133,7 @@ async def running_bot(
     mode: str = "polling",
     detector: Callable[[str], str | None] | None = None,
     send_timeout: float = 5.0,
+    member_ttl: float = MEMBER_TTL,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
     port = free_port() if mode == "webhook" else None
@@ -147,7 +148,9 @@ async def running_bot(
     store = await Store.open(settings, clock=clock)
 
     def desk(sender: Sender) -> StaffDesk:
-        return StaffDesk(settings, runtime, store, sender, clock=clock, tick=0.02)
+        return StaffDesk(
+            settings, runtime, store, sender, clock=clock, tick=0.02, member_ttl=member_ttl
+        )
 
     service = TelegramService(
         settings, runtime, store, webhook=mode == "webhook", retry_wait=0.01, detector=detector,

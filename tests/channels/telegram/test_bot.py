@@ -314,10 +314,12 @@ async def test_startup_problems_are_one_clear_line(
         await store.close()
 
 
+@pytest.mark.bench
 async def test_median_time_of_a_full_triage(
     api: FakeBotApi, runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Prints the figure for the issue note; asserts only that every run reached results."""
+    """Prints the figure for the issue note; asserts only that every run reached results (as
+    the first test here does). A benchmark: left out of the suite, run with `-m bench`."""
     async with running_bot(api, runtime, tmp_path) as bot:
         times = []
         for i in range(5):
