@@ -11,7 +11,7 @@ from bot.flow.replies import Join, Param, Text
 from bot.flow.state import State
 from bot.runtime import Runtime
 from tests.flow.test_crisis_screens import crisis_at
-from tests.flow.walk import to_results
+from tests.flow.walk import case_id, to_results
 
 # code: (every emergency number, first danger line, first self-harm line, minors' danger line)
 CRISIS: dict[str, tuple[list[str], str, str, str | None]] = {
@@ -121,7 +121,7 @@ def test_images_made_under_18_get_take_it_down_and_nothing_for_adults_only(
         ({"country": "fr", "wants": ["legal"]}, {"fr-116006"}),
         ({"country": "br", "relationship": "partner", "wants": ["legal"]}, {"br-180"}),
     ],
-    ids=lambda v: str(v)[:50],
+    ids=lambda v: case_id(v, 50),
 )
 def test_police_legal_and_partner_routes(
     runtime: Runtime, answers: dict[str, str | list[str]], shown: set[str]

@@ -69,7 +69,7 @@ def test_uk_adult_is_never_offered_the_outside_uk_list(directory: Directory) -> 
     assert legal[0] == "gb-rph"
     assert "rph-outside-uk" not in legal
     for country in ("us", "tw", "kr", None):
-        assert "rph-outside-uk" in offered(directory, country, "legal")
+        assert "rph-outside-uk" in offered(directory, country, "support")
 
 
 def test_uk_adult_walk_never_shows_the_outside_uk_list_or_the_mix(runtime: Runtime) -> None:
@@ -103,13 +103,14 @@ def test_the_mix_is_for_young_people(directory: Directory) -> None:
 
 
 # Where the reference found no service, the section stays empty rather than invented:
-# Canada has no domestic-violence line, no legal help outside British Columbia (adults get
-# only the Revenge Porn Helpline's list for other countries) and no support service for
+# Canada has no domestic-violence line, no legal help outside British Columbia (the legal
+# topic then lists the Revenge Porn Helpline's page for other countries) and no support service for
 # an adult whose images were made as a child (its youth lines serve under-19s); no UK
 # legal service takes under-18 images.
 KNOWN_GAPS = {
     ("ca", "dv", "adult"),
     ("ca", "dv", "minor"),
+    ("ca", "legal", "adult"),
     ("ca", "legal", "minor"),
     ("ca", "support", "minor"),
     ("gb", "legal", "minor"),

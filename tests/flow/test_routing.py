@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.runtime import Runtime
-from tests.flow.walk import to_results
+from tests.flow.walk import case_id, to_results
 
 ALWAYS_FOR_MINORS = {"takeitdown"}
 ADULT_ONLY = {"stopncii", "gb-rph", "rph-outside-uk", "ca-bc-iips"}
@@ -69,7 +69,7 @@ ROUTES: list[tuple[dict[str, str | list[str]], set[str], set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("answers", "shown", "never"), ROUTES, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("answers", "shown", "never"), ROUTES, ids=case_id)
 def test_answers_route_to_the_right_services(
     runtime: Runtime, answers: dict[str, str | list[str]], shown: set[str], never: set[str]
 ) -> None:
@@ -202,7 +202,7 @@ def _topic(runtime: Runtime, answers: dict[str, str | list[str]], fold: str) -> 
     return w.pick(fold).resource_ids()
 
 
-@pytest.mark.parametrize(("answers", "lead", "fold", "first"), TABLE, ids=lambda v: str(v)[:50])
+@pytest.mark.parametrize(("answers", "lead", "fold", "first"), TABLE, ids=lambda v: case_id(v, 50))
 def test_results_lead_with_one_step_and_list_services_in_order_of_fit(
     runtime: Runtime,
     answers: dict[str, str | list[str]],
@@ -364,7 +364,15 @@ def test_uk_adults_get_the_uk_helpline_for_legal_help_not_its_page_for_other_cou
     uk = _topic(runtime, {"country": "gb", "age": "adult", "wants": ["legal"]}, "legal")
     assert uk[0] == "gb-rph" and "rph-outside-uk" not in uk
     us = _topic(runtime, {"country": "us", "age": "adult", "wants": ["legal"]}, "legal")
-    assert us[0] == "us-ccri"
+    assert us[0] == "us-ccri" and "rph-outside-uk" not in us
+    # A country's own legal aid is never pushed aside by the English list for other countries;
+    # where the country has no legal service (Canada outside British Columbia, a country the
+    # directory does not cover), that list is what the legal topic offers.
+    tw = _topic(runtime, {"country": "tw", "age": "adult", "wants": ["legal"]}, "legal")
+    assert tw == ["tw-laf"]
+    for country in ("ca", "other"):
+        shown = _topic(runtime, {"country": country, "age": "adult", "wants": ["legal"]}, "legal")
+        assert shown == ["rph-outside-uk"], (country, shown)
 
 
 def test_services_for_the_young_reach_no_adult_and_no_parent(runtime: Runtime) -> None:

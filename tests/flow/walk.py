@@ -202,3 +202,11 @@ def to_results(
     if unfold and any(r.kind == "results" for r in w.replies):
         w.open_all()
     return w
+
+
+def case_id(value: object, width: int = 60) -> str:
+    """A parametrize id that is the same in every process (sets print in hash order, which
+    differs between pytest-xdist workers)."""
+    if isinstance(value, set | frozenset):
+        value = sorted(value)
+    return str(value)[:width]
