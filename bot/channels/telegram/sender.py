@@ -430,8 +430,10 @@ class Courier:
         self._due = True
         self._claimed = 0.0
         self._wakes_at_claim: dict[int, int] = {}
-        # Group commit: what finished while the last advance was being committed.
+        # Group commit: what finished (and whether to claim) while the last was committed.
         self._advances: list[tuple[Delivery, int, list[int], asyncio.Future[bool]]] = []
+        self._claim = False  # `_run` asked for a claim with the next commit
+        self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
         if sender.pacer is not None:  # a row waiting for its chat's turn frees its slot
             sender.pacer.on_wait = self.wake
@@ -443,6 +445,7 @@ class Courier:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         if self.store.single_process:  # SQLite: no other sender; a crashed one left leases
             with suppress(StoreUnavailable):
                 await self.store.release()
@@ -450,6 +453,7 @@ class Courier:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish what is being sent (up to `grace` seconds), hand the rest back, stop."""
+        self._stopping = True  # claims no more (a claim being committed is handed back)
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
@@ -506,26 +510,8 @@ class Courier:
             if leading and room > 0 and (self._due or polled):
                 self._due = False
                 self._claimed = time.monotonic()
-                # Counted before the claim: a row queued while it runs may sit behind one
-                # it returns, so that row's end must look again (see `_finished`).
-                wakes = self._wakes
-                try:
-                    batch = await self.store.claim_outbox(room, self._lease)
-                    if self._trouble:
-                        self._trouble = False
-                        log.info("outbox: the store answers again; delivering")
-                except StoreUnavailable:
-                    batch = []
-                    if not self._trouble:
-                        self._trouble = True
-                        log.info("outbox: the store is unavailable; delivery waits for it")
-                if len(batch) >= room:
-                    self._due = True  # there may be more
-                for delivery in batch:
-                    task = asyncio.create_task(self._deliver(delivery))
-                    self._inflight[delivery.id] = task
-                    self._wakes_at_claim[delivery.id] = wakes
-                    task.add_done_callback(partial(self._finished, delivery.id))
+                self._claim = True  # in the next commit, with what was sent meanwhile
+                self._kick()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
@@ -539,25 +525,62 @@ class Courier:
         """`Store.advance`, committed together with the others that finish meanwhile."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._advances.append((d, done, sent, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="outbox-advance")
+        self._kick()
         return await future
 
+    def _kick(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-commit")
+
     async def _flush(self) -> None:
-        while self._advances:
+        """Group commit: the records of what was sent (`_advance`) and a claim of the next
+        rows (`_run`), whatever came while the previous commit was being made, in one
+        transaction (`Store.advance_and_claim`): on SQLite's one write lock, a reply costs
+        its step's commit and a share of one such commit, not a claim and a record."""
+        while self._advances or self._claim:
             batch, self._advances = self._advances, []
+            room = 0
+            if self._claim and not self._stopping:
+                self._claim = False
+                # The rows whose last operation this records end with it: their slots free.
+                ending = sum(1 for d, done, *_ in batch if done >= len(d.ops))
+                room = self._concurrency - len(self._inflight) + ending + self._pacing()
+                if room <= 0:
+                    self._due = True  # asked when there was room: ask again when there is
+            self._claim = False
+            # Counted before the claim: a row queued while it runs may sit behind one it
+            # returns, so that row's end must look again (see `_finished`).
+            wakes = self._wakes
             try:
-                results = await self.store.advance_many(
-                    [(d, done, sent) for d, done, sent, _ in batch], lease=self._lease
-                )
+                results, claimed = await self.store.advance_and_claim(
+                    [(d, done, sent) for d, done, sent, _ in batch], max(room, 0),
+                    lease=self._lease,
+                )  # fmt: skip
             except Exception as exc:  # StoreUnavailable, mostly: each delivery handles it
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)
+                if room > 0 and isinstance(exc, StoreUnavailable) and not self._trouble:
+                    self._trouble = True
+                    log.info("outbox: the store is unavailable; delivery waits for it")
                 continue
+            if room > 0 and self._trouble:
+                self._trouble = False
+                log.info("outbox: the store answers again; delivering")
             for (*_, future), ok in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
+            if self._stopping and claimed:  # claimed as the sender stopped: hand them back
+                with suppress(StoreUnavailable):
+                    await self.store.release([d.id for d in claimed])
+                continue
+            if room > 0 and len(claimed) >= room:
+                self.wake()  # there may be more
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery))
+                self._inflight[delivery.id] = task
+                self._wakes_at_claim[delivery.id] = wakes
+                task.add_done_callback(partial(self._finished, delivery.id))
 
     def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
         self._inflight.pop(row_id, None)

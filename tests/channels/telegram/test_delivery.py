@@ -205,7 +205,15 @@ class _Outbox:
             row_id, str(chat_id), "k", b"", chat_id, ({"k": "send", "text": text},), 0, 0, False
         )
 
-    async def claim_outbox(self, limit: int, lease: object) -> list[Delivery]:
+    async def advance_and_claim(
+        self, items: list[tuple[Delivery, int, list[int]]], limit: int, lease: object
+    ) -> tuple[list[bool], list[Delivery]]:
+        for delivery, done, _ in items:
+            if done >= len(delivery.ops):
+                self.rows.pop(delivery.id, None)
+                self.leased.discard(delivery.id)
+        if limit <= 0:
+            return [True] * len(items), []
         heads: dict[int, int] = {}
         for row_id, row in sorted(self.rows.items()):
             heads.setdefault(row.chat_id, row_id)
@@ -218,16 +226,7 @@ class _Outbox:
         if self.during_claim is not None:
             self.during_claim, step = None, self.during_claim
             step()
-        return out
-
-    async def advance_many(
-        self, items: list[tuple[Delivery, int, list[int]]], lease: object
-    ) -> list[bool]:
-        for delivery, done, _ in items:
-            if done >= len(delivery.ops):
-                self.rows.pop(delivery.id, None)
-                self.leased.discard(delivery.id)
-        return [True] * len(items)
+        return [True] * len(items), out
 
     async def lead(self) -> bool:
         return True
