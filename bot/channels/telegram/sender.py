@@ -35,6 +35,7 @@ from telegram.error import (
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from bot.channels.render import Renderer
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.keyboard import markup
 from bot.channels.telegram.pacer import Pacer
 from bot.flow.replies import Reply
@@ -47,6 +48,7 @@ CALLBACK_TIMEOUT_S = 5.0  # a button's spinner: not worth waiting longer
 DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 DELETE_WINDOW = dt.timedelta(hours=48)  # older messages cannot be deleted by a bot
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_NO_PREVIEW = {"is_disabled": True}  # the same, as sent
 _TAG = re.compile(r"<[^<>]*>")
 
 
@@ -232,6 +234,106 @@ class Sender:
                 raise
             _log_refused("sendMessage")
             return await self._call("sendMessage", send(as_plain(text), None))
+
+    async def send_stored(
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: dict[str, Any] | None = None,
+        protect: bool = False,
+        *,
+        urgent: bool = False,
+    ) -> int:
+        """`send` for the outbox: the stored keyboard as it is, the message id back. No PTB
+        objects either way (see `AiohttpRequest.call`); the same turn, retries and plain-text
+        fallback as `send`."""
+        if not isinstance(self.bot.request, AiohttpRequest):  # another transport: PTB's way
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            return (await self.send(chat_id, text, markup_, protect, urgent=urgent)).message_id
+
+        def send(body: str, mode: str | None) -> Callable[[], Awaitable[Any]]:
+            return partial(
+                self._raw,
+                "sendMessage",
+                {
+                    "chat_id": chat_id,
+                    "text": body,
+                    "parse_mode": mode,
+                    "reply_markup": keyboard,
+                    "protect_content": protect,
+                    "link_preview_options": _NO_PREVIEW,
+                },
+            )
+
+        async def go() -> int:
+            try:
+                result = await self._call("sendMessage", send(text, "HTML"))
+            except BadRequest as exc:
+                if not markup_refused(exc):
+                    raise
+                _log_refused("sendMessage")
+                result = await self._call("sendMessage", send(as_plain(text), None))
+            return int(result["message_id"])
+
+        if self.pacer is None:
+            return await go()
+        async with self.pacer.turn(chat_id, urgent):
+            return await go()
+
+    async def edit_stored(
+        self, chat_id: int, message_id: int, text: str, keyboard: dict[str, Any] | None
+    ) -> None:
+        """`_edit_text` for the outbox, without PTB objects (see `send_stored`)."""
+        if not isinstance(self.bot.request, AiohttpRequest):
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            await self._edit_text(chat_id, message_id, text, markup_)
+            return
+
+        def edit(body: str, mode: str | None) -> Callable[[], Awaitable[Any]]:
+            return partial(
+                self._raw,
+                "editMessageText",
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "text": body,
+                    "parse_mode": mode,
+                    "reply_markup": keyboard,
+                    "link_preview_options": _NO_PREVIEW,
+                },
+            )
+
+        try:
+            await self._call("editMessageText", edit(text, "HTML"))
+        except BadRequest as exc:
+            if not markup_refused(exc):
+                raise
+            _log_refused("editMessageText")
+            await self._call("editMessageText", edit(as_plain(text), None))
+
+    async def markup_stored(
+        self, chat_id: int, message_id: int, keyboard: dict[str, Any] | None
+    ) -> None:
+        """Replace a message's buttons (the outbox's "markup" operation), without PTB objects."""
+        if not isinstance(self.bot.request, AiohttpRequest):
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            await self._call(
+                "editMessageReplyMarkup",
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=markup_
+                ),
+            )
+            return
+        params = {"chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard}
+        await self._call(
+            "editMessageReplyMarkup", partial(self._raw, "editMessageReplyMarkup", params)
+        )
+
+    async def _raw(self, method: str, params: dict[str, Any]) -> Any:
+        request = self.bot.request
+        assert isinstance(request, AiohttpRequest)
+        timeout = self._timeouts.get("read_timeout", request.read_timeout)
+        return await request.call(f"{self.bot.base_url}/{method}", params, timeout)
 
     async def edit(
         self,
@@ -639,22 +741,17 @@ class Courier:
 
     async def _do(self, chat_id: int, op: Op, urgent: bool) -> list[int]:
         kind = op.get("k")
-        keyboard = InlineKeyboardMarkup.de_json(op["kb"], None) if op.get("kb") else None
+        keyboard = op.get("kb") or None
         if kind == "send":
-            message = await self.sender.send(
+            message_id = await self.sender.send_stored(
                 chat_id, op["text"], keyboard, bool(op.get("protect")), urgent=urgent
             )
-            return [message.message_id]
+            return [message_id]
         if kind == "edit":
-            await self.sender._edit_text(chat_id, int(op["mid"]), op["text"], keyboard)
+            await self.sender.edit_stored(chat_id, int(op["mid"]), op["text"], keyboard)
             return []
         if kind == "markup":
-            await self.sender._call(
-                "editMessageReplyMarkup",
-                lambda: self.sender.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=int(op["mid"]), reply_markup=keyboard
-                ),
-            )
+            await self.sender.markup_stored(chat_id, int(op["mid"]), keyboard)
             return []
         if kind == "delete":
             await self.sender.delete(chat_id, [int(m) for m in op["ids"]])
