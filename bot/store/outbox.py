@@ -14,6 +14,9 @@ or a dead worker. A sender (bot/channels/telegram/sender.py `Courier`) then:
   once no row of the chat uses it);
 - on a failure, `retry_later` hands the row back with a time for the next attempt.
 
+The sender records what finished and claims its next rows in one transaction
+(`advance_and_claim`): on SQLite's one write lock that is one commit, not two.
+
 A lease that runs out (a sender that died) makes the row claimable again, so a dead
 worker delays its replies by at most LEASE, never loses them.
 """
