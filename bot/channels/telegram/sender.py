@@ -662,7 +662,9 @@ class Courier:
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)
-                if room > 0 and isinstance(exc, StoreUnavailable) and not self._trouble:
+                if room > 0 and not isinstance(exc, StoreUnavailable):
+                    log.error("outbox: claiming failed: %s", type(exc).__name__)
+                elif room > 0 and not self._trouble:
                     self._trouble = True
                     log.info("outbox: the store is unavailable; delivery waits for it")
                 continue
