@@ -14,6 +14,9 @@ or a dead worker. A sender (bot/channels/telegram/sender.py `Courier`) then:
   once no row of the chat uses it);
 - on a failure, `retry_later` hands the row back with a time for the next attempt.
 
+The sender records what finished and claims its next rows in one transaction
+(`advance_and_claim`): on SQLite's one write lock that is one commit, not two.
+
 A lease that runs out (a sender that died) makes the row claimable again, so a dead
 worker delays its replies by at most LEASE, never loses them.
 """
@@ -34,7 +37,7 @@ from sqlmodel import col, select
 from bot.store.core import log
 from bot.store.crypto import aad, encode_json, seal, unseal_json
 from bot.store.engines import unavailable
-from bot.store.errors import DecryptionError
+from bot.store.errors import DecryptionError, StoreUnavailable
 from bot.store.tables import OutboxRow
 from bot.store.tracked import ChatKey, Tracked
 
@@ -51,6 +54,17 @@ _PARTLY_SENT = (
     update(OutboxRow)
     .where(col(OutboxRow.id) == bindparam("b_id"))
     .returning(col(OutboxRow.key_id))
+)
+_HEADS = (  # the oldest row of each chat, not leased, urgent chats first
+    select(col(OutboxRow.id))
+    .where(
+        col(OutboxRow.id).in_(
+            select(func.min(OutboxRow.id)).group_by(col(OutboxRow.subject)).scalar_subquery()
+        ),
+        or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= bindparam("now")),
+    )
+    .order_by(col(OutboxRow.urgent).desc(), col(OutboxRow.id))
+    .limit(bindparam("limit"))
 )
 # Two int4 keys: a lock space apart from the chats' one-bigint advisory locks.
 SENDER_LOCK_SQL = "SELECT pg_try_advisory_lock(1212501072, 1)"
@@ -203,23 +217,20 @@ class Outbox(Tracked):
 
     async def claim_outbox(self, limit: int, lease: dt.timedelta = LEASE) -> list[Delivery]:
         """Lease up to `limit` rows: the oldest row of each chat not being sent, urgent first."""
-        now = self._clock()
-        heads = select(func.min(OutboxRow.id)).group_by(col(OutboxRow.subject)).scalar_subquery()
+        return (await self.advance_and_claim([], limit, lease=lease))[1]
+
+    async def _claim_in(
+        self, conn: AsyncConnection, limit: int, now: dt.datetime, lease: dt.timedelta
+    ) -> list[Any]:
+        """`claim_outbox` inside the caller's transaction: the leased rows, still sealed."""
+        if limit <= 0:
+            return []
         free = or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= now)
-        async with self._tx() as conn:
-            ids = list(
-                (
-                    await conn.execute(
-                        select(col(OutboxRow.id))
-                        .where(col(OutboxRow.id).in_(heads), free)
-                        .order_by(col(OutboxRow.urgent).desc(), col(OutboxRow.id))
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
-            if not ids:
-                return []
-            rows = (
+        ids = list((await conn.execute(_HEADS, {"now": now, "limit": limit})).scalars())
+        if not ids:
+            return []
+        return list(
+            (
                 await conn.execute(
                     update(OutboxRow)
                     .where(col(OutboxRow.id).in_(ids), free)
@@ -235,9 +246,15 @@ class Outbox(Tracked):
                     )
                 )
             ).all()
+        )
+
+    async def _open(self, rows: Sequence[Any], known: dict[str, bytes]) -> list[Delivery]:
+        """Claimed rows decrypted: keys from `known` (the sender's rows in flight) or the
+        key store; a row that cannot be decrypted is dropped."""
         out: list[Delivery] = []
         broken: list[int] = []
-        keys = await self._keys.get_found(list({row.key_id for row in rows}))
+        wanted = list({row.key_id for row in rows if row.key_id not in known})
+        keys = {**known, **await self._keys.get_found(wanted)} if wanted else known
         for row in rows:
             try:
                 data_key = keys.get(row.key_id)
@@ -293,6 +310,22 @@ class Outbox(Tracked):
     ) -> list[bool]:
         """`advance` for several rows (of different chats) in one transaction: the sender
         records what finished while the previous commit was being made all at once."""
+        return (await self.advance_and_claim(items, 0, lease=lease))[0]
+
+    async def advance_and_claim(
+        self,
+        items: Sequence[tuple[Delivery, int, Sequence[int]]],
+        claim: int,
+        *,
+        lease: dt.timedelta = LEASE,
+    ) -> tuple[list[bool], list[Delivery]]:
+        """`advance_many`, then `claim_outbox(claim)`, in one transaction: on SQLite's single
+        write lock, recording what was sent and taking the next rows (a row just finished may
+        free its chat's next one) cost one commit instead of two.
+
+        The claimed rows' keys come from the advanced rows where they match (a chat's rows
+        share its key), else from the key store after the commit. If that fails, the
+        records stand and the claimed rows are handed back (`release`)."""
         now = self._clock()
         shred: list[str] = []
         out: list[bool] = []
@@ -303,8 +336,19 @@ class Outbox(Tracked):
                 ok, keys = await self._advance_in(conn, delivery, done, sent, now, lease)
                 out.append(ok)
                 shred += keys
+            rows = await self._claim_in(conn, claim, now, lease)
         await self._shred(shred, strict=False)
-        return out
+        if not rows:
+            return out, []
+        try:
+            claimed = await self._open(rows, {d.key_id: d.key for d, _, _ in items})
+        except StoreUnavailable:  # the key store: what was recorded stays recorded
+            with suppress(StoreUnavailable):
+                await self.release([row.id for row in rows])
+            if not items:
+                raise
+            return out, []
+        return out, claimed
 
     async def _advance_in(
         self,

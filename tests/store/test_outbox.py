@@ -59,6 +59,24 @@ async def test_each_chat_in_order_urgent_chats_first_and_one_sender_per_row(
     assert sorted(m.message_id for m in await store.take_messages(CHAT)) == [901, 902]
 
 
+async def test_recording_a_send_and_taking_the_next_reply_is_one_commit_in_order(
+    store: Store,
+) -> None:
+    """The sender records what it sent and takes the next rows in one transaction: the
+    chat's next reply is taken only once the one before it is recorded as sent."""
+    await store.deliver(CHAT, [_send("first")])
+    await store.deliver(CHAT, [_send("second")])
+    (first,) = await store.claim_outbox(10)
+    assert await store.claim_outbox(10) == []  # "second" waits behind "first"
+    done, claimed = await store.advance_and_claim([(first, 1, [901])], 10)
+    assert done == [True]
+    assert [op["text"] for d in claimed for op in d.ops] == ["second"]
+    done, claimed = await store.advance_and_claim([(claimed[0], 1, [902])], 10)
+    assert (done, claimed) == ([True], [])
+    assert await store.outbox_size() == 0
+    assert sorted(m.message_id for m in await store.take_messages(CHAT)) == [901, 902]
+
+
 async def test_a_lease_that_runs_out_makes_the_row_claimable_again(store: Store) -> None:
     await store.deliver(CHAT, [_send("hello")])
     (first,) = await store.claim_outbox(10, lease=dt.timedelta(seconds=-1))  # a dead sender

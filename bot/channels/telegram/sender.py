@@ -35,6 +35,7 @@ from telegram.error import (
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from bot.channels.render import Renderer
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.keyboard import markup
 from bot.channels.telegram.pacer import Pacer
 from bot.flow.replies import Reply
@@ -47,6 +48,7 @@ CALLBACK_TIMEOUT_S = 5.0  # a button's spinner: not worth waiting longer
 DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 DELETE_WINDOW = dt.timedelta(hours=48)  # older messages cannot be deleted by a bot
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_NO_PREVIEW = {"is_disabled": True}  # the same, as sent
 _TAG = re.compile(r"<[^<>]*>")
 
 
@@ -232,6 +234,106 @@ class Sender:
                 raise
             _log_refused("sendMessage")
             return await self._call("sendMessage", send(as_plain(text), None))
+
+    async def send_stored(
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: dict[str, Any] | None = None,
+        protect: bool = False,
+        *,
+        urgent: bool = False,
+    ) -> int:
+        """`send` for the outbox: the stored keyboard as it is, the message id back. No PTB
+        objects either way (see `AiohttpRequest.call`); the same turn, retries and plain-text
+        fallback as `send`."""
+        if not isinstance(self.bot.request, AiohttpRequest):  # another transport: PTB's way
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            return (await self.send(chat_id, text, markup_, protect, urgent=urgent)).message_id
+
+        def send(body: str, mode: str | None) -> Callable[[], Awaitable[Any]]:
+            return partial(
+                self._raw,
+                "sendMessage",
+                {
+                    "chat_id": chat_id,
+                    "text": body,
+                    "parse_mode": mode,
+                    "reply_markup": keyboard,
+                    "protect_content": protect,
+                    "link_preview_options": _NO_PREVIEW,
+                },
+            )
+
+        async def go() -> int:
+            try:
+                result = await self._call("sendMessage", send(text, "HTML"))
+            except BadRequest as exc:
+                if not markup_refused(exc):
+                    raise
+                _log_refused("sendMessage")
+                result = await self._call("sendMessage", send(as_plain(text), None))
+            return int(result["message_id"])
+
+        if self.pacer is None:
+            return await go()
+        async with self.pacer.turn(chat_id, urgent):
+            return await go()
+
+    async def edit_stored(
+        self, chat_id: int, message_id: int, text: str, keyboard: dict[str, Any] | None
+    ) -> None:
+        """`_edit_text` for the outbox, without PTB objects (see `send_stored`)."""
+        if not isinstance(self.bot.request, AiohttpRequest):
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            await self._edit_text(chat_id, message_id, text, markup_)
+            return
+
+        def edit(body: str, mode: str | None) -> Callable[[], Awaitable[Any]]:
+            return partial(
+                self._raw,
+                "editMessageText",
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "text": body,
+                    "parse_mode": mode,
+                    "reply_markup": keyboard,
+                    "link_preview_options": _NO_PREVIEW,
+                },
+            )
+
+        try:
+            await self._call("editMessageText", edit(text, "HTML"))
+        except BadRequest as exc:
+            if not markup_refused(exc):
+                raise
+            _log_refused("editMessageText")
+            await self._call("editMessageText", edit(as_plain(text), None))
+
+    async def markup_stored(
+        self, chat_id: int, message_id: int, keyboard: dict[str, Any] | None
+    ) -> None:
+        """Replace a message's buttons (the outbox's "markup" operation), without PTB objects."""
+        if not isinstance(self.bot.request, AiohttpRequest):
+            markup_ = InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None
+            await self._call(
+                "editMessageReplyMarkup",
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=markup_
+                ),
+            )
+            return
+        params = {"chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard}
+        await self._call(
+            "editMessageReplyMarkup", partial(self._raw, "editMessageReplyMarkup", params)
+        )
+
+    async def _raw(self, method: str, params: dict[str, Any]) -> Any:
+        request = self.bot.request
+        assert isinstance(request, AiohttpRequest)
+        timeout = self._timeouts.get("read_timeout", request.read_timeout)
+        return await request.call(f"{self.bot.base_url}/{method}", params, timeout)
 
     async def edit(
         self,
@@ -430,8 +532,10 @@ class Courier:
         self._due = True
         self._claimed = 0.0
         self._wakes_at_claim: dict[int, int] = {}
-        # Group commit: what finished while the last advance was being committed.
+        # Group commit: what finished (and whether to claim) while the last was committed.
         self._advances: list[tuple[Delivery, int, list[int], asyncio.Future[bool]]] = []
+        self._claim = False  # `_run` asked for a claim with the next commit
+        self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
         if sender.pacer is not None:  # a row waiting for its chat's turn frees its slot
             sender.pacer.on_wait = self.wake
@@ -443,6 +547,7 @@ class Courier:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         if self.store.single_process:  # SQLite: no other sender; a crashed one left leases
             with suppress(StoreUnavailable):
                 await self.store.release()
@@ -450,6 +555,7 @@ class Courier:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish what is being sent (up to `grace` seconds), hand the rest back, stop."""
+        self._stopping = True  # claims no more (a claim being committed is handed back)
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
@@ -506,26 +612,8 @@ class Courier:
             if leading and room > 0 and (self._due or polled):
                 self._due = False
                 self._claimed = time.monotonic()
-                # Counted before the claim: a row queued while it runs may sit behind one
-                # it returns, so that row's end must look again (see `_finished`).
-                wakes = self._wakes
-                try:
-                    batch = await self.store.claim_outbox(room, self._lease)
-                    if self._trouble:
-                        self._trouble = False
-                        log.info("outbox: the store answers again; delivering")
-                except StoreUnavailable:
-                    batch = []
-                    if not self._trouble:
-                        self._trouble = True
-                        log.info("outbox: the store is unavailable; delivery waits for it")
-                if len(batch) >= room:
-                    self._due = True  # there may be more
-                for delivery in batch:
-                    task = asyncio.create_task(self._deliver(delivery))
-                    self._inflight[delivery.id] = task
-                    self._wakes_at_claim[delivery.id] = wakes
-                    task.add_done_callback(partial(self._finished, delivery.id))
+                self._claim = True  # in the next commit, with what was sent meanwhile
+                self._kick()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
@@ -539,25 +627,64 @@ class Courier:
         """`Store.advance`, committed together with the others that finish meanwhile."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._advances.append((d, done, sent, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="outbox-advance")
+        self._kick()
         return await future
 
+    def _kick(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-commit")
+
     async def _flush(self) -> None:
-        while self._advances:
+        """Group commit: the records of what was sent (`_advance`) and a claim of the next
+        rows (`_run`), whatever came while the previous commit was being made, in one
+        transaction (`Store.advance_and_claim`): on SQLite's one write lock, a reply costs
+        its step's commit and a share of one such commit, not a claim and a record."""
+        while self._advances or self._claim:
             batch, self._advances = self._advances, []
+            room = 0
+            if self._claim and not self._stopping:
+                self._claim = False
+                # The rows whose last operation this records end with it: their slots free.
+                ending = sum(1 for d, done, *_ in batch if done >= len(d.ops))
+                room = self._concurrency - len(self._inflight) + ending + self._pacing()
+                if room <= 0:
+                    self._due = True  # asked when there was room: ask again when there is
+            self._claim = False
+            # Counted before the claim: a row queued while it runs may sit behind one it
+            # returns, so that row's end must look again (see `_finished`).
+            wakes = self._wakes
             try:
-                results = await self.store.advance_many(
-                    [(d, done, sent) for d, done, sent, _ in batch], lease=self._lease
-                )
+                results, claimed = await self.store.advance_and_claim(
+                    [(d, done, sent) for d, done, sent, _ in batch], max(room, 0),
+                    lease=self._lease,
+                )  # fmt: skip
             except Exception as exc:  # StoreUnavailable, mostly: each delivery handles it
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)
+                if room > 0 and not isinstance(exc, StoreUnavailable):
+                    log.error("outbox: claiming failed: %s", type(exc).__name__)
+                elif room > 0 and not self._trouble:
+                    self._trouble = True
+                    log.info("outbox: the store is unavailable; delivery waits for it")
                 continue
+            if room > 0 and self._trouble:
+                self._trouble = False
+                log.info("outbox: the store answers again; delivering")
             for (*_, future), ok in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
+            if self._stopping and claimed:  # claimed as the sender stopped: hand them back
+                with suppress(StoreUnavailable):
+                    await self.store.release([d.id for d in claimed])
+                continue
+            if room > 0 and len(claimed) >= room:
+                self.wake()  # there may be more
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery))
+                self._inflight[delivery.id] = task
+                self._wakes_at_claim[delivery.id] = wakes
+                task.add_done_callback(partial(self._finished, delivery.id))
 
     def _finished(self, row_id: int, task: asyncio.Task[None]) -> None:
         self._inflight.pop(row_id, None)
@@ -616,22 +743,17 @@ class Courier:
 
     async def _do(self, chat_id: int, op: Op, urgent: bool) -> list[int]:
         kind = op.get("k")
-        keyboard = InlineKeyboardMarkup.de_json(op["kb"], None) if op.get("kb") else None
+        keyboard = op.get("kb") or None
         if kind == "send":
-            message = await self.sender.send(
+            message_id = await self.sender.send_stored(
                 chat_id, op["text"], keyboard, bool(op.get("protect")), urgent=urgent
             )
-            return [message.message_id]
+            return [message_id]
         if kind == "edit":
-            await self.sender._edit_text(chat_id, int(op["mid"]), op["text"], keyboard)
+            await self.sender.edit_stored(chat_id, int(op["mid"]), op["text"], keyboard)
             return []
         if kind == "markup":
-            await self.sender._call(
-                "editMessageReplyMarkup",
-                lambda: self.sender.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=int(op["mid"]), reply_markup=keyboard
-                ),
-            )
+            await self.sender.markup_stored(chat_id, int(op["mid"]), keyboard)
             return []
         if kind == "delete":
             await self.sender.delete(chat_id, [int(m) for m in op["ids"]])

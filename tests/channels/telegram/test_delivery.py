@@ -7,11 +7,9 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import cast
 
 import aiohttp
-from telegram import Message
 
 from bot.channels.telegram.sender import Courier, Sender
 from bot.runtime import Runtime
@@ -205,7 +203,15 @@ class _Outbox:
             row_id, str(chat_id), "k", b"", chat_id, ({"k": "send", "text": text},), 0, 0, False
         )
 
-    async def claim_outbox(self, limit: int, lease: object) -> list[Delivery]:
+    async def advance_and_claim(
+        self, items: list[tuple[Delivery, int, list[int]]], limit: int, lease: object
+    ) -> tuple[list[bool], list[Delivery]]:
+        for delivery, done, _ in items:
+            if done >= len(delivery.ops):
+                self.rows.pop(delivery.id, None)
+                self.leased.discard(delivery.id)
+        if limit <= 0:
+            return [True] * len(items), []
         heads: dict[int, int] = {}
         for row_id, row in sorted(self.rows.items()):
             heads.setdefault(row.chat_id, row_id)
@@ -218,16 +224,7 @@ class _Outbox:
         if self.during_claim is not None:
             self.during_claim, step = None, self.during_claim
             step()
-        return out
-
-    async def advance_many(
-        self, items: list[tuple[Delivery, int, list[int]]], lease: object
-    ) -> list[bool]:
-        for delivery, done, _ in items:
-            if done >= len(delivery.ops):
-                self.rows.pop(delivery.id, None)
-                self.leased.discard(delivery.id)
-        return [True] * len(items)
+        return [True] * len(items), out
 
     async def lead(self) -> bool:
         return True
@@ -249,11 +246,11 @@ class _Telegram:
         self.go = asyncio.Event()
         self.arrived = asyncio.Event()
 
-    async def send(self, chat_id: int, text: str, *args: object, **kwargs: object) -> Message:
+    async def send_stored(self, chat_id: int, text: str, *args: object, **kwargs: object) -> int:
         await self.go.wait()
         self.sent.append(text)
         self.arrived.set()
-        return cast(Message, SimpleNamespace(message_id=len(self.sent)))
+        return len(self.sent)
 
 
 async def test_a_reply_queued_while_the_courier_claims_goes_when_the_row_ahead_is_sent() -> None:
