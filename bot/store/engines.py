@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store.errors import StoreConfigError, StoreUnavailable
+from bot.store.sqlite_driver import use_one_handoff
 from bot.store.urls import is_sqlite, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another worker's transaction
@@ -61,6 +62,7 @@ def make_engine(url: URL, *, name: str, keystore: bool) -> AsyncEngine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
             **pool,
         )
+        use_one_handoff(engine)
         _sqlite_hooks(engine, journal="DELETE" if keystore else "WAL")
     else:
         connect_args: dict[str, Any] = {}
