@@ -227,13 +227,19 @@ class Sender:
                 **self._timeouts,
             )
 
+        return await self._html_or_plain("sendMessage", text, send)
+
+    async def _html_or_plain(
+        self, method: str, text: str, call: Callable[[str, str | None], Callable[[], Awaitable[T]]]
+    ) -> T:
+        """`call(text, "HTML")`; if Telegram refuses the markup, once more as plain text."""
         try:
-            return await self._call("sendMessage", send(text, "HTML"))
+            return await self._call(method, call(text, "HTML"))
         except BadRequest as exc:
             if not markup_refused(exc):
                 raise
-            _log_refused("sendMessage")
-            return await self._call("sendMessage", send(as_plain(text), None))
+            _log_refused(method)
+            return await self._call(method, call(as_plain(text), None))
 
     async def send_stored(
         self,
@@ -266,13 +272,7 @@ class Sender:
             )
 
         async def go() -> int:
-            try:
-                result = await self._call("sendMessage", send(text, "HTML"))
-            except BadRequest as exc:
-                if not markup_refused(exc):
-                    raise
-                _log_refused("sendMessage")
-                result = await self._call("sendMessage", send(as_plain(text), None))
+            result = await self._html_or_plain("sendMessage", text, send)
             return int(result["message_id"])
 
         if self.pacer is None:
@@ -303,13 +303,7 @@ class Sender:
                 },
             )
 
-        try:
-            await self._call("editMessageText", edit(text, "HTML"))
-        except BadRequest as exc:
-            if not markup_refused(exc):
-                raise
-            _log_refused("editMessageText")
-            await self._call("editMessageText", edit(as_plain(text), None))
+        await self._html_or_plain("editMessageText", text, edit)
 
     async def markup_stored(
         self, chat_id: int, message_id: int, keyboard: dict[str, Any] | None
@@ -369,13 +363,7 @@ class Sender:
                 **self._timeouts,
             )
 
-        try:
-            await self._call("editMessageText", edit(text, "HTML"))
-        except BadRequest as exc:
-            if not markup_refused(exc):
-                raise
-            _log_refused("editMessageText")
-            await self._call("editMessageText", edit(as_plain(text), None))
+        await self._html_or_plain("editMessageText", text, edit)
 
     async def create_topic(self, chat_id: int, name: str) -> int:
         """Open a forum topic (the bot needs can_manage_topics); returns its thread id."""
