@@ -44,8 +44,9 @@ class Store(Conversations, Cases, Handoffs, Entries, Staff, Purge):
                 "the key store must be a separate database from the main one "
                 "(HELPLINE_KEYSTORE_URL): otherwise erasing a case cannot shred its key"
             )
-        main = make_engine(main_url, name="main", keystore=False)
-        keys_engine = make_engine(keys_url, name="keystore", keystore=True)
+        pool = settings.database_pool_size
+        main = make_engine(main_url, name="main", keystore=False, pool_size=pool)
+        keys_engine = make_engine(keys_url, name="keystore", keystore=True, pool_size=pool)
         try:
             await _prepare(main, "main", auto=is_sqlite(main_url))
             await _prepare(keys_engine, "keys", auto=is_sqlite(keys_url))
