@@ -490,7 +490,7 @@ class Courier:
         store: Store,
         sender: Sender,
         *,
-        concurrency: int = 16,
+        concurrency: int = 32,
         poll: float = 1.0,
         backoff: float = 1.0,
         max_backoff: float = 30.0,
