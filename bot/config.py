@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     keystore_url: str | None = None  # default: a second sqlite file under data_dir
     database_password_file: Path | None = None  # fills in the password of both URLs
     # PostgreSQL connections a worker keeps open to each database (main, key store); opened
-    # once and reused: workers x 2 x this must stay under the server's max_connections
+    # once and reused: workers x this must stay under each server's max_connections
     database_pool_size: int = Field(10, ge=1, le=100)
     database_app_role: str | None = None  # PostgreSQL: `db upgrade` grants it, audit append-only
     master_key: SecretStr | None = None  # "v2:<base64>,v1:<base64>"; newest first
