@@ -257,14 +257,16 @@ class StaffDesk:
         if case.blocked_at is not None:
             await self.store.mark_blocked(case.code, blocked=False)
         body: list[Text] = []
+        alert = False
         if withheld:
             body.append(Text.of(keys.STAFF_WITHHELD))
         if text:
             body.append(Text.of(keys.STAFF_FROM_SURVIVOR, text=text))
             if self.engine.crisis.match(text):
                 body.append(Text.of(keys.STAFF_CRISIS_WORDS))
+                alert = True  # may use the staff chat's reserved sends (pacer)
         try:
-            await self._post(case, body, sender=sender)
+            await self._post(case, body, sender=sender, alert=alert)
         except (BadRequest, Blocked) as exc:
             log.warning("staff: a survivor's message could not be posted: %s", type(exc).__name__)
             await self._to_survivor(case, chat_id, Reply((Text.of(keys.HANDOFF_RELAY_FAILED),)))
@@ -613,10 +615,11 @@ class StaffDesk:
         *,
         reopen: bool = True,
         sender: Sender | None = None,
+        alert: bool = False,
     ) -> None:
         """Post in the case's topic; if the topic is gone, open a new one first (once)."""
         try:
-            await self._send(case.thread_id, body, keyboard, sender)
+            await self._send(case.thread_id, body, keyboard, sender, alert)
         except TelegramError as exc:
             if not (reopen and thread_missing(exc)):
                 raise
@@ -624,7 +627,7 @@ class StaffDesk:
             if current is None or not current.with_staff:
                 return  # closed meanwhile (an exit while this was posting): nothing to reopen
             moved = await self._reopen(current)
-            await self._send(moved.thread_id, body, keyboard, sender)
+            await self._send(moved.thread_id, body, keyboard, sender, alert)
 
     async def _post_quietly(self, case: HandoffCase, body: Sequence[Text]) -> None:
         try:
@@ -753,16 +756,24 @@ class StaffDesk:
         body: Sequence[Text],
         keyboard: InlineKeyboardMarkup | None = None,
         sender: Sender | None = None,
+        alert: bool = False,
     ) -> None:
         """Post in the staff chat: in topic `thread`, or in General (never thread id 1).
-        Ahead of other chats' traffic (urgent): staff are waiting for it."""
+        Ahead of other chats' traffic (urgent): staff are waiting for it; an `alert` (words
+        of crisis) also ahead of the staff chat's other posts."""
         rendered = self.renderer.reply(Reply(tuple(body)), self.lang)
         last = len(rendered.messages) - 1
         topic = thread if thread and thread != 1 else None
         for i, text in enumerate(rendered.messages):
             markup = keyboard if i == last else None
             await (sender or self.sender).send(
-                self.chat_id, text, markup, protect=True, thread_id=topic, urgent=True
+                self.chat_id,
+                text,
+                markup,
+                protect=True,
+                thread_id=topic,
+                urgent=True,
+                alert=alert,
             )
 
     async def _say(self, thread: int | None, what: str | Text) -> None:

@@ -150,3 +150,27 @@ async def test_a_failing_staff_chat_never_holds_back_the_survivors_crisis_screen
         await bot.settle(2, within=60)
         text = staff.text(thread)
         assert -1 < text.find("are you there?") < text.find("I want to kill myself")
+
+
+async def test_words_of_crisis_reach_a_staff_chat_whose_minute_is_nearly_used_up(
+    api: FakeBotApi, runtime: Runtime, tmp_path: Path, staff: Staff
+) -> None:
+    """Telegram allows a group 20 messages a minute; a few are kept for words of crisis, so
+    another survivor's long story cannot hold Zoe's back for up to a minute."""
+    async with staffed_bot(api, runtime, tmp_path, staff, telegram_rate_limit=True) as bot:
+        ria, zoe = api.add_user("Ria"), api.add_user("Zoe")
+        await ask_for_a_person(bot, ria)
+        await ask_for_a_person(bot, zoe)
+
+        def posted(words: str) -> list[str]:
+            return [m.text or "" for m in api.bot_messages(staff.chat) if words in (m.text or "")]
+
+        for i in range(20):
+            await api.user_sends(ria, f"part {i} of my story")
+        # Two cards and 15 parts (one a second): the 17 a minute that ordinary posts may use.
+        await api.wait_for(lambda: len(posted("of my story")) >= 15, timeout=40)
+        await asyncio.sleep(1.5)  # the rest of Ria's story now waits for the minute to turn
+        assert len(posted("of my story")) == 15
+        await api.user_sends(zoe, "I want to kill myself")
+        await api.wait_for(lambda: bool(posted("kill myself")), timeout=10)
+        assert len(posted("of my story")) == 15  # Zoe's words went first, from the reserve

@@ -10,7 +10,9 @@ chats got no first reply within 10 s. Pacing before sending means the bot meets 
 A send counts from the moment it starts until a second (a group: a minute) after Telegram
 answered, so the window holds however the network jitters. Urgent sends (quick exit and
 crisis rows, /help, messages to and from staff) have a few sends a second that ordinary
-replies may not use, so they never wait behind other chats' traffic. Only sends are paced:
+replies may not use, so they never wait behind other chats' traffic; likewise a few of the
+staff group's 20 a minute are kept for alerts (a survivor's message with words of crisis), so
+a busy staff chat's other posts cannot hold one back for up to a minute. Only sends are paced:
 deletions (quick exit), edits and callback answers are not limited like messages and go at once.
 """
 
@@ -32,6 +34,7 @@ class Limits:
     reserved: int = 4  # of those, kept for urgent sends
     chat_interval: float = 1.0  # Telegram: about one message a second per chat
     group_per_minute: int = 20
+    group_reserved: int = 3  # of those, kept for alerts (a survivor's words of crisis to staff)
 
 
 class Pacer:
@@ -52,9 +55,13 @@ class Pacer:
         self.on_wait: Callable[[], None] = lambda: None  # one more send started waiting
 
     @asynccontextmanager
-    async def turn(self, chat_id: int, urgent: bool = False) -> AsyncIterator[None]:
-        """Hold one send's turn: wait for it, send inside, and it counts from then on."""
-        delay = self._delay(chat_id, urgent)
+    async def turn(
+        self, chat_id: int, urgent: bool = False, alert: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold one send's turn: wait for it, send inside, and it counts from then on.
+        An `alert` is urgent and may use a group's reserved sends."""
+        urgent = urgent or alert
+        delay = self._delay(chat_id, urgent, alert)
         if delay != 0.0:
             self.waiting += 1
             self.on_wait()
@@ -63,7 +70,7 @@ class Pacer:
                     changed = self._changed
                     with suppress(TimeoutError):
                         await asyncio.wait_for(changed.wait(), delay)
-                    delay = self._delay(chat_id, urgent)
+                    delay = self._delay(chat_id, urgent, alert)
             finally:
                 self.waiting -= 1
         self._inflight += 1
@@ -88,7 +95,7 @@ class Pacer:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()  # wakes every waiter once; each checks its own turn again
 
-    def _delay(self, chat_id: int, urgent: bool) -> float | None:
+    def _delay(self, chat_id: int, urgent: bool, alert: bool = False) -> float | None:
         """0: go now; seconds to wait; None: wait until a send in flight ends."""
         now = self._clock()
         limits = self.limits
@@ -102,8 +109,9 @@ class Pacer:
             group = self._groups.get(chat_id, deque())
             while group and group[0] <= now - 60:
                 group.popleft()
-            if len(group) >= limits.group_per_minute:
-                waits.append(group[0] + 60 - now)
+            cap = limits.group_per_minute - (0 if alert else limits.group_reserved)
+            if len(group) >= cap:  # until enough of the last minute's sends are a minute old
+                waits.append(group[len(group) - cap] + 60 - now)
         recent = self._recent
         while recent and recent[0] <= now - 1:
             recent.popleft()

@@ -198,12 +198,14 @@ class Sender:
         thread_id: int | None = None,
         *,
         urgent: bool = False,
+        alert: bool = False,
     ) -> Message:
-        """Send one HTML message (when the pacer gives it its turn; `urgent` ones first), as
-        plain text if Telegram refuses its markup."""
+        """Send one HTML message (when the pacer gives it its turn; `urgent` ones first, and
+        an `alert` to a group may use its reserved sends), as plain text if Telegram refuses
+        its markup."""
         if self.pacer is None:
             return await self._send(chat_id, text, keyboard, protect, thread_id)
-        async with self.pacer.turn(chat_id, urgent):
+        async with self.pacer.turn(chat_id, urgent, alert):
             return await self._send(chat_id, text, keyboard, protect, thread_id)
 
     async def _send(

@@ -44,3 +44,27 @@ async def test_a_chats_next_message_waits_for_its_turn_but_other_chats_do_not() 
     await asyncio.sleep(0.05)
     assert started == [1, 2]  # chat 1's second message waits its interval, even urgent
     again.cancel()
+
+
+async def _post(pacer: Pacer, group: int, alert: bool, started: list[str]) -> None:
+    async with pacer.turn(group, urgent=True, alert=alert):
+        started.append("alert" if alert else "post")
+
+
+async def test_words_of_crisis_reach_a_busy_staff_group_within_telegrams_limit() -> None:
+    limits = Limits(per_second=100, chat_interval=0.0, group_per_minute=5, group_reserved=2)
+    pacer = Pacer(limits, clock=lambda: 1000.0)  # time stands still: nothing ages out
+    group, started = -100123, []
+    for _ in range(3):  # the staff chat's posts this minute: all that ordinary posts may use
+        await _post(pacer, group, False, started)
+    post = asyncio.create_task(_post(pacer, group, False, started))
+    await asyncio.sleep(0.05)
+    assert started == ["post"] * 3  # the fourth ordinary post waits for a minute-old one
+    await _post(pacer, group, True, started)  # words of crisis: at once, from the reserve
+    await _post(pacer, group, True, started)
+    assert started == ["post"] * 3 + ["alert"] * 2
+    late = asyncio.create_task(_post(pacer, group, True, started))
+    await asyncio.sleep(0.05)
+    assert started == ["post"] * 3 + ["alert"] * 2  # Telegram's 5 a minute: even alerts wait
+    post.cancel()
+    late.cancel()
