@@ -72,7 +72,6 @@ MEMBER_TTL = 5.0  # seconds a getChatMember answer is trusted
 RECENT = 10  # transcript lines shown again in a re-created topic
 STAFF_STATUSES = ("creator", "administrator", "member")
 ADMIN_STATUSES = ("creator", "administrator")
-SHARE_CONSENT = SHARE_CONSENT_VERSION  # handoff.consent's version; the keep consent's apart
 STOP_SECONDS = 5.0  # how long stop() lets staff-side chores (a topic's deletion) finish
 
 
@@ -211,7 +210,7 @@ class StaffDesk:
         code = case.code
         # Its own record, apart from the consent to keep (on the case): they agreed to share
         # just now (handoff_consent is asked before every handoff, kept case or not).
-        await self.store.share_consented(code, SHARE_CONSENT)
+        await self.store.share_consented(code, SHARE_CONSENT_VERSION)
         try:
             if not case.with_staff or case.thread_id is None:
                 thread = await self.sender.create_topic(

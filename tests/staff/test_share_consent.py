@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.flow.engine import SHARE_CONSENT_VERSION as SHARE_CONSENT
 from bot.flow.replies import KeepCase, StartHandoff
 from bot.flow.screens import Env, StaffStatus
 from bot.runtime import Runtime
-from bot.staff.desk import SHARE_CONSENT
 from tests.fakebot import FakeBotApi
 from tests.flow.walk import to_results
 from tests.staff.helpers import Staff, staffed_bot
